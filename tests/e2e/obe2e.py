@@ -235,7 +235,15 @@ def ensure_kernel(roots, force=False):
                          "or set OUTBOARD_E2E_KERNEL_PKG / OUTBOARD_E2E_KERNEL_DEB")
     dl = os.path.join(cache, "dl")
     os.makedirs(dl, exist_ok=True)
-    deb = os.path.abspath(local_deb) if local_deb else _download_deb(pkg, dl)
+    try:
+        deb = os.path.abspath(local_deb) if local_deb else _download_deb(pkg, dl)
+    except SetupError:
+        # e.g. stale package lists naming a kernel the mirror no longer has
+        old = _cached_kernel(kroot)
+        if old and set(roots) <= set(old.get("roots", [])):
+            log("WARNING: cannot download %s; using the cached %s" % (pkg, old["pkg"]))
+            return old
+        raise
     log("extracting %s" % os.path.basename(deb))
     t0 = time.monotonic()
     x = tempfile.mkdtemp(prefix="kx-", dir=cache)

@@ -37,6 +37,7 @@ emit() {
     echo "$*"
 }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# shellcheck disable=SC1003
 jstr() { printf '%s' "$*" | tr -d '"\\' | tr '\n\r\t' '   ' | cut -c1-400; }
 
 emit "OBE2E-STAGE init"
