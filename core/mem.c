@@ -180,7 +180,7 @@ int ob_mem_sync(struct ob_mem *m, const struct ob_mem_desc *d, unsigned n,
     }
     ret = 0;
 out:
-    for (i = 0; i < n && i < OB_MEM_MAX_REGIONS; i++) {
+    for (i = 0; i < n; i++) {
         if (d[i].fd >= 0) {
             close(d[i].fd);
         }

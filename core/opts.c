@@ -206,8 +206,8 @@ int ob_parse_u64(const char *s, uint64_t *out)
     char *end;
     unsigned long long v;
 
-    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ') {
-        return -1;
+    if (!s || *s < '0' || *s > '9') {
+        return -1;      /* strtoull would skip whitespace and accept a sign */
     }
     errno = 0;
     v = strtoull(s, &end, 0);

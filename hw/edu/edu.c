@@ -92,6 +92,12 @@ static void edu_fact_done(evutil_socket_t fd, short what, void *opaque)
 
     (void)fd;
     (void)what;
+    /* 34! and every larger factorial is a multiple of 2^32: 0 when wrapped.
+     * Stopping there keeps a huge N from stalling the loop. */
+    if (n >= 34) {
+        r = 0;
+        n = 0;
+    }
     while (n > 0) {
         r *= n--;
     }

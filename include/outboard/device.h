@@ -26,7 +26,7 @@ enum ob_prop_kind {
     OB_PROP_U8,
     OB_PROP_U32,
     OB_PROP_U64,
-    OB_PROP_PCI_DEVFN,   /* "slot[.fn]" in hex, stored as u32 devfn; -1 = auto */
+    OB_PROP_PCI_DEVFN,   /* "slot[.fn]" in hex, stored as u32 devfn (0 if not given) */
 };
 
 struct ob_prop {
