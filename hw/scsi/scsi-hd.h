@@ -1,0 +1,78 @@
+/*
+ * scsi-hd.h - the scsi-hd model's state and the pure builders of its
+ * emulated responses (INQUIRY and VPD pages, MODE SENSE pages, READ
+ * CAPACITY), kept apart from the request machinery in scsi-hd.c.
+ */
+#ifndef OUTBOARD_HW_SCSI_HD_H
+#define OUTBOARD_HW_SCSI_HD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "outboard/block.h"
+#include "outboard/scsi.h"
+
+#define SCSI_HD_MAX_EMU_LEN    65536       /* QEMU's cap on emulated commands */
+#define SCSI_HD_CHUNK          (256u * 1024)  /* data moved per transfer_data */
+#define SCSI_HD_MAX_INQUIRY    256
+#define SCSI_HD_MAX_SERIAL     36
+#define SCSI_HD_MAX_IO_BYTES   2147483647u    /* QEMU's max_io_size (INT_MAX) */
+#define SCSI_HD_MAX_UNMAP      (1ull << 30)   /* QEMU's max_unmap_size */
+#define SCSI_HD_DISCARD_GRAN   4096u          /* QEMU's discard granularity */
+
+struct scsi_hd_req;
+
+struct scsi_hd {
+    struct ob_scsi_dev sdev;        /* first: the bus sees an ob_scsi_dev */
+    /* properties */
+    char *drive_id;
+    char *serial;
+    char *vendor;
+    char *product;
+    char *ver;
+    char *device_id;
+    char *write_cache;              /* on, off, auto (from the drive's cache mode) */
+    uint64_t wwn;
+    uint32_t logical_block_size;
+    uint32_t physical_block_size;   /* 0: the logical block size */
+    uint32_t rotation_rate;
+    uint32_t cyls, heads, secs;     /* geometry hint (0: guessed) */
+    bool removable;
+    bool dpofua;
+    /* device state (what migration will describe) */
+    struct ob_drive *drive;
+    uint32_t bs;                    /* current logical block size */
+    uint64_t max_lba;               /* as QEMU: refreshed at reset/READ CAPACITY */
+    bool wce;                       /* write cache enabled (MODE SELECT) */
+    bool tray_locked;               /* PREVENT ALLOW MEDIUM REMOVAL */
+    /* cancelled requests whose I/O is still in flight, and the requests
+     * that wait for them to settle (or for the device to be resumed)
+     * before touching the disk */
+    unsigned zombies;
+    struct scsi_hd_req *parked_head, *parked_tail;
+    bool quiesced;                  /* run state: no new I/O until resume */
+};
+
+/* Number of logical blocks (the drive size rounded down). */
+uint64_t scsi_hd_blocks(const struct scsi_hd *s);
+
+/* Builders: fill OUT (zeroed, at least SCSI_HD_MAX_INQUIRY bytes, or the
+ * allocation length if larger) and return the length built, or -1 for
+ * INVALID FIELD IN CDB. CDB is the command's CDB, ALLOC its allocation
+ * length, TCQ the bus's tagged queuing. */
+int scsi_hd_inquiry(const struct scsi_hd *s, const uint8_t *cdb, uint32_t alloc,
+                    bool tcq, uint8_t *out);
+/* MODE SENSE(6/10). -1: invalid field; -2: saving parameters not supported. */
+int scsi_hd_mode_sense(const struct scsi_hd *s, const uint8_t *cdb, uint8_t *out);
+/* One mode page (PC: 0 current, 1 changeable, 2 default) at OUT, with its
+ * 2-byte header. Returns its length or -1 if the page does not exist. */
+int scsi_hd_mode_page(const struct scsi_hd *s, unsigned page, unsigned pc,
+                      uint8_t *out);
+/* READ CAPACITY(10/16): -1 invalid field, -3 not ready (no blocks). */
+#define SCSI_HD_NOT_READY  (-3)
+int scsi_hd_read_capacity10(struct scsi_hd *s, const uint8_t *cdb, uint8_t *out);
+int scsi_hd_read_capacity16(struct scsi_hd *s, const uint8_t *cdb, uint8_t *out);
+
+#endif
