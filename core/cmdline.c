@@ -12,6 +12,10 @@ enum opt_kind {
     OPT_DEVICE,
     OPT_DRIVE,
     OPT_OBJECT,
+    OPT_QMP,
+    OPT_CHARDEV,
+    OPT_MON,
+    OPT_NAME,
     OPT_LOGFILE,
     OPT_LOGSPEC,
     OPT_IGNORED_ARG,   /* display and monitor options: accepted, not needed */
@@ -30,6 +34,11 @@ static const struct {
     { "device",         OPT_DEVICE,      true },
     { "drive",          OPT_DRIVE,       true },
     { "object",         OPT_OBJECT,      true },
+    { "qmp",            OPT_QMP,         true },
+    { "qmp-pretty",     OPT_QMP,         true },
+    { "chardev",        OPT_CHARDEV,     true },
+    { "mon",            OPT_MON,         true },
+    { "name",           OPT_NAME,        true },
     { "D",              OPT_LOGFILE,     true },
     { "d",              OPT_LOGSPEC,     true },
     { "display",        OPT_IGNORED_ARG, true },
@@ -37,7 +46,6 @@ static const struct {
     { "serial",         OPT_IGNORED_ARG, true },
     { "parallel",       OPT_IGNORED_ARG, true },
     { "vga",            OPT_IGNORED_ARG, true },
-    { "name",           OPT_IGNORED_ARG, true },
     { "nographic",      OPT_IGNORED,     false },
     { "nodefaults",     OPT_IGNORED,     false },
     { "no-user-config", OPT_IGNORED,     false },
@@ -132,6 +140,32 @@ int ob_cmdline_parse(struct ob_cmdline *cl, int argc, char **argv,
                 goto fail;
             }
             break;
+        case OPT_QMP: {
+            const char **v = realloc(cl->qmp, (cl->nqmp + 1) * sizeof(*v));
+
+            if (!v) {
+                snprintf(err, errlen, "%s: out of memory", a);
+                goto fail;
+            }
+            v[cl->nqmp++] = arg;
+            cl->qmp = v;
+            break;
+        }
+        case OPT_CHARDEV:
+            if (push_opts(&cl->chardevs, &cl->nchardevs, "-chardev", arg, "backend",
+                          err, errlen) < 0) {
+                goto fail;
+            }
+            break;
+        case OPT_MON:
+            if (push_opts(&cl->mons, &cl->nmons, "-mon", arg, "chardev",
+                          err, errlen) < 0) {
+                goto fail;
+            }
+            break;
+        case OPT_NAME:
+            cl->name = arg;
+            break;
         case OPT_LOGFILE:
             cl->log_file = arg;
             break;
@@ -174,6 +208,9 @@ void ob_cmdline_free(struct ob_cmdline *cl)
     free_list(cl->devices, cl->ndevices);
     free_list(cl->drives, cl->ndrives);
     free_list(cl->objects, cl->nobjects);
+    free_list(cl->chardevs, cl->nchardevs);
+    free_list(cl->mons, cl->nmons);
+    free(cl->qmp);
     memset(cl, 0, sizeof(*cl));
 }
 
@@ -198,10 +235,18 @@ void ob_cmdline_usage(FILE *fp)
 "                     serve device DEVID to the proxy on inherited socket fd N;\n"
 "                     optional poll-us=N busy-polls the socket N microseconds\n"
 "                     after each message (lower latency, more CPU)\n"
+"  -qmp unix:PATH,server=on,wait=off | tcp:HOST:PORT,server=on,wait=off\n"
+"                     a QMP monitor (several may be given; each socket\n"
+"                     serves several clients at once)\n"
+"  -chardev socket,id=ID,path=PATH,server=on,wait=off | ...,fd=N\n"
+"  -mon chardev=ID,mode=control\n"
+"                     a QMP monitor on a socket character device (fd=N: an\n"
+"                     inherited listening or connected socket)\n"
+"  -name NAME         the name query-name reports\n"
 "  -D FILE            write the log to FILE instead of stderr\n"
 "  -d ITEM[,ITEM...]  enable log items (`-d help` lists them)\n"
 "  -nographic, -display ..., -monitor ..., -serial ..., -nodefaults,\n"
-"  -no-user-config, -name ...\n"
+"  -no-user-config\n"
 "                     accepted for compatibility; no effect\n"
 "  -h, --help         this text\n"
 "  --version          print the version\n", fp);

@@ -7,9 +7,12 @@
 
 #include <event2/event.h>
 
+#include "outboard/block.h"
 #include "outboard/chan.h"
 #include "outboard/ctx.h"
 #include "outboard/device.h"
+#include "outboard/fdname.h"
+#include "outboard/runstate.h"
 
 static void on_signal(evutil_socket_t sig, short what, void *opaque)
 {
@@ -17,7 +20,7 @@ static void on_signal(evutil_socket_t sig, short what, void *opaque)
 
     (void)what;
     ob_info(&ctx->log, "terminating on signal %d", (int)sig);
-    ob_ctx_quit(ctx, 0);
+    ob_vm_shutdown(ctx, false, OB_CAUSE_HOST_SIGNAL);
 }
 
 int ob_ctx_init(struct ob_ctx *ctx)
@@ -60,6 +63,9 @@ void ob_ctx_fini(struct ob_ctx *ctx)
         ob_chan_free(ch);
     }
     ob_device_destroy_all(ctx);
+    ob_fdname_close_all(ctx);
+    /* After the devices: they drain their I/O before letting go of drives. */
+    ob_drive_destroy_all(ctx);
     for (i = 0; i < 3; i++) {
         if (ctx->sig_ev[i]) {
             event_free(ctx->sig_ev[i]);
@@ -96,6 +102,6 @@ void ob_ctx_chan_closed(struct ob_ctx *ctx)
      * (here: once every connection is gone). */
     if (ctx->open_chans == 0 && ctx->had_chans) {
         ob_info(&ctx->log, "last proxy connection closed, exiting");
-        ob_ctx_quit(ctx, 0);
+        ob_vm_shutdown(ctx, true, OB_CAUSE_GUEST_SHUTDOWN);
     }
 }

@@ -7,6 +7,8 @@
 
 #include "outboard/ctx.h"
 #include "outboard/device.h"
+#include "outboard/runstate.h"
+#include "outboard/scsi.h"
 
 /* The linker collects every OB_DEVTYPE_REGISTER() entry between these. */
 extern const struct ob_devtype *const __start_ob_devtypes[];
@@ -254,6 +256,7 @@ int ob_device_create(struct ob_ctx *ctx, struct ob_opts *o,
     for (tail = &ctx->devices; *tail; tail = &(*tail)->next) {
     }
     *tail = d;
+    ob_runstate_device_added(ctx, d);
     if (out) {
         *out = d;
     }
@@ -273,6 +276,93 @@ struct ob_device *ob_device_find(struct ob_ctx *ctx, const char *id)
         }
     }
     return NULL;
+}
+
+void ob_device_path(const struct ob_device *dev, char *buf, size_t len)
+{
+    if (dev->id) {
+        snprintf(buf, len, "/machine/peripheral/%s", dev->id);
+    } else {
+        snprintf(buf, len, "/machine/peripheral-anon/%s", dev->type->name);
+    }
+}
+
+static void device_unlink(struct ob_device *dev)
+{
+    struct ob_device **p;
+
+    for (p = &dev->ctx->devices; *p; p = &(*p)->next) {
+        if (*p == dev) {
+            *p = dev->next;
+            break;
+        }
+    }
+    dev->next = NULL;
+}
+
+/* The devices on the buses DEV owns, in attachment order (at most MAX). */
+static size_t bus_children(struct ob_device *dev, struct ob_device **out, size_t max)
+{
+    struct ob_scsi_bus *bus;
+    struct ob_scsi_dev *sd;
+    size_t n = 0;
+
+    for (bus = dev->ctx->scsi_buses; bus; bus = bus->next) {
+        if (bus->hba != dev) {
+            continue;
+        }
+        for (sd = bus->devs; sd && n < max; sd = sd->next_on_bus) {
+            out[n++] = &sd->dev;
+        }
+    }
+    return n;
+}
+
+/* A SCSI device's unrealize detaches it from its bus; should a model not
+ * do so, the bus must not keep a pointer to freed memory. */
+static void scsi_unlink(struct ob_scsi_dev *sd)
+{
+    struct ob_scsi_dev **p;
+
+    if (!sd->bus) {
+        return;
+    }
+    for (p = &sd->bus->devs; *p; p = &(*p)->next_on_bus) {
+        if (*p == sd) {
+            *p = sd->next_on_bus;
+            break;
+        }
+    }
+    sd->next_on_bus = NULL;
+    sd->bus = NULL;
+}
+
+void ob_device_destroy(struct ob_device *dev)
+{
+    struct ob_ctx *ctx = dev->ctx;
+    struct ob_device *kids[64];
+    struct ob_event ev = { .kind = OB_EV_DEVICE_DELETED };
+    char path[256];
+    size_t n, i;
+
+    /* A SCSI controller has at most 8 x 8 disks; bounded in any case. */
+    while ((n = bus_children(dev, kids, sizeof(kids) / sizeof(kids[0]))) > 0) {
+        for (i = 0; i < n; i++) {
+            ob_device_destroy(kids[i]);
+        }
+    }
+    device_unlink(dev);
+    if (dev->realized && dev->type->unrealize) {
+        dev->type->unrealize(dev);
+    }
+    if (dev->type->bus == OB_BUS_SCSI) {
+        scsi_unlink((struct ob_scsi_dev *)dev);
+    }
+    ob_device_path(dev, path, sizeof(path));
+    ev.u.dev.id = dev->id;
+    ev.u.dev.path = path;
+    ob_event_emit(ctx, &ev);
+    device_free(dev);
 }
 
 void ob_device_destroy_all(struct ob_ctx *ctx)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "outboard/block.h"
 #include "outboard/chan.h"
 #include "outboard/cmdline.h"
 #include "outboard/ctx.h"
@@ -109,23 +110,16 @@ static int create_devices(struct ob_ctx *ctx, struct ob_cmdline *cl, char *err,
     return 0;
 }
 
-/* -drive: recognised here; the block layer that serves them comes with the
- * storage devices. Every drive must at least name an existing image. */
-static int check_drives(struct ob_cmdline *cl, char *err, size_t errlen)
+/* -drive: drives come before the devices that use them. */
+static int create_drives(struct ob_ctx *ctx, struct ob_cmdline *cl, char *err,
+                         size_t errlen)
 {
+    char why[ERRLEN - 64];
     size_t i;
 
     for (i = 0; i < cl->ndrives; i++) {
-        struct ob_opts *o = &cl->drives[i];
-        const char *file = ob_opts_peek(o, "file");
-
-        if (!ob_opts_peek(o, "id")) {
-            snprintf(err, errlen, "-drive %s: drive has no id", o->src);
-            return -1;
-        }
-        if (file && access(file, R_OK) < 0) {
-            snprintf(err, errlen, "-drive %s: Could not open '%s': %s", o->src, file,
-                     strerror(errno));
+        if (ob_drive_create(ctx, &cl->drives[i], why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "-drive %s: %s", cl->drives[i].src, why);
             return -1;
         }
     }
@@ -255,7 +249,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (check_machine(&cl, err, sizeof(err)) < 0 ||
-        check_drives(&cl, err, sizeof(err)) < 0 ||
+        create_drives(&ctx, &cl, err, sizeof(err)) < 0 ||
         create_devices(&ctx, &cl, err, sizeof(err)) < 0 ||
         create_objects(&ctx, &cl, err, sizeof(err)) < 0) {
         fprintf(stderr, "outboard: %s\n", err);

@@ -57,6 +57,10 @@ struct edu {
     /* deferred completions, run on the loop */
     struct event *fact_ev;
     struct event *dma_ev;
+    /* stopped VM (runstate.h): completions and interrupts wait for cont */
+    bool paused;
+    bool fact_waiting;
+    bool dma_waiting;
 };
 
 static struct edu *to_edu(struct ob_pci_dev *pd)
@@ -69,12 +73,24 @@ static const struct ob_log *edu_log(struct edu *e)
     return &e->pci.dev.ctx->log;
 }
 
+/* While paused the line is not raised (resume raises it); lowering is
+ * never held back: the guest may acknowledge while the remote is stopped. */
 static void edu_raise(struct edu *e, uint32_t bits)
 {
     e->irq_status |= bits;
-    if (e->irq_status) {
+    if (e->irq_status && !e->paused) {
         ob_pci_set_irq(&e->pci, true);
     }
+}
+
+/* Schedules a deferred completion, or keeps it for resume while paused. */
+static void edu_kick(struct edu *e, struct event *ev, bool *waiting)
+{
+    if (e->paused) {
+        *waiting = true;
+        return;
+    }
+    event_active(ev, EV_TIMEOUT, 0);
 }
 
 static void edu_lower(struct edu *e, uint32_t bits)
@@ -157,7 +173,7 @@ static void edu_dma_start(struct edu *e, uint64_t cmd)
         return;
     }
     e->dma_cmd = cmd;
-    event_active(e->dma_ev, EV_TIMEOUT, 0);
+    edu_kick(e, e->dma_ev, &e->dma_waiting);
 }
 
 static uint64_t edu_bar_read(struct ob_pci_dev *pd, unsigned bar, uint64_t off,
@@ -213,7 +229,7 @@ static void edu_bar_write(struct ob_pci_dev *pd, unsigned bar, uint64_t off,
         }
         e->status |= EDU_STATUS_COMPUTING;
         e->fact = (uint32_t)val;
-        event_active(e->fact_ev, EV_TIMEOUT, 0);
+        edu_kick(e, e->fact_ev, &e->fact_waiting);
         break;
     case EDU_REG_STATUS:
         e->status = (e->status & ~EDU_STATUS_IRQFACT) |
@@ -252,12 +268,62 @@ static void edu_reset(struct ob_pci_dev *pd)
 
     event_del(e->fact_ev);
     event_del(e->dma_ev);
+    e->fact_waiting = e->dma_waiting = false;
     e->liveness = 0;
     e->fact = 0;
     e->status = 0;
     e->dma_src = e->dma_dst = e->dma_cnt = e->dma_cmd = 0;
     memset(e->dma_buf, 0, sizeof(e->dma_buf));
     edu_lower(e, UINT32_MAX);
+}
+
+/* stop: a completion already scheduled waits for cont (no DMA, no IRQ). */
+static void edu_quiesce(struct ob_device *d)
+{
+    struct edu *e = (struct edu *)d;
+
+    e->paused = true;
+    if (event_pending(e->fact_ev, EV_TIMEOUT, NULL)) {
+        event_del(e->fact_ev);
+        e->fact_waiting = true;
+    }
+    if (event_pending(e->dma_ev, EV_TIMEOUT, NULL)) {
+        event_del(e->dma_ev);
+        e->dma_waiting = true;
+    }
+}
+
+static void edu_resume(struct ob_device *d)
+{
+    struct edu *e = (struct edu *)d;
+
+    e->paused = false;
+    if (e->fact_waiting) {
+        e->fact_waiting = false;
+        event_active(e->fact_ev, EV_TIMEOUT, 0);
+    }
+    if (e->dma_waiting) {
+        e->dma_waiting = false;
+        event_active(e->dma_ev, EV_TIMEOUT, 0);
+    }
+    if (e->irq_status) {
+        ob_pci_set_irq(&e->pci, true);
+    }
+}
+
+static void edu_dump_regs(struct ob_device *d, ob_dump_fn *fn, void *opaque)
+{
+    struct edu *e = (struct edu *)d;
+
+    fn(opaque, "identification", EDU_ID, 4);
+    fn(opaque, "liveness", (uint32_t)~e->liveness, 4);
+    fn(opaque, "factorial", e->fact, 4);
+    fn(opaque, "status", e->status, 4);
+    fn(opaque, "irq_status", e->irq_status, 4);
+    fn(opaque, "dma_src", e->dma_src, 8);
+    fn(opaque, "dma_dst", e->dma_dst, 8);
+    fn(opaque, "dma_cnt", e->dma_cnt, 8);
+    fn(opaque, "dma_cmd", e->dma_cmd, 8);
 }
 
 static int edu_realize(struct ob_device *d, char *err, size_t errlen)
@@ -323,5 +389,8 @@ static const struct ob_devtype edu_type = {
     .realize = edu_realize,
     .unrealize = edu_unrealize,
     .bus_ops = &edu_pci_ops,
+    .quiesce = edu_quiesce,
+    .resume = edu_resume,
+    .dump_regs = edu_dump_regs,
 };
 OB_DEVTYPE_REGISTER(edu_type);

@@ -20,6 +20,13 @@ struct ob_cmdline {
     size_t ndrives;
     struct ob_opts *objects;      /* -object (type in "qom-type") */
     size_t nobjects;
+    const char **qmp;             /* -qmp SPEC (and -qmp-pretty), in order */
+    size_t nqmp;
+    struct ob_opts *chardevs;     /* -chardev (backend in "backend") */
+    size_t nchardevs;
+    struct ob_opts *mons;         /* -mon (chardev in "chardev") */
+    size_t nmons;
+    const char *name;             /* -name */
     const char *log_file;         /* -D */
     const char *log_spec;         /* -d */
     bool help;                    /* -h / --help */

@@ -9,21 +9,31 @@
 #include <stdbool.h>
 
 #include "outboard/log.h"
+#include "outboard/runstate.h"
 
 struct event_base;
 struct event;
 struct ob_device;
 struct ob_chan;
+struct ob_drive;
+struct ob_scsi_bus;
+struct ob_fdname;
 
 struct ob_ctx {
     struct event_base *base;
     struct ob_log log;
     struct ob_device *devices;    /* in creation order */
     struct ob_chan *chans;
+    struct ob_drive *drives;      /* -drive, in creation order */
+    struct ob_scsi_bus *scsi_buses;
     unsigned open_chans;
     bool had_chans;
     struct event *sig_ev[3];      /* SIGTERM, SIGINT, SIGHUP */
     int exit_status;
+    enum ob_runstate runstate;    /* runstate.h; 0 = running */
+    ob_event_sink *event_sink;    /* where events go (the QMP server), or NULL */
+    void *event_opaque;
+    struct ob_fdname *fdnames;    /* descriptors named by getfd (fdname.h) */
 };
 
 int ob_ctx_init(struct ob_ctx *ctx);

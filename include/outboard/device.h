@@ -43,6 +43,10 @@ enum ob_bus_kind {
     OB_BUS_SCSI,
 };
 
+/* One register of a model-specific dump (see ob_devtype.dump_regs). */
+typedef void ob_dump_fn(void *opaque, const char *name, uint64_t value,
+                        unsigned width);
+
 struct ob_devtype {
     const char *name;
     const char *desc;
@@ -54,6 +58,17 @@ struct ob_devtype {
     int (*realize)(struct ob_device *dev, char *err, size_t errlen);
     void (*unrealize)(struct ob_device *dev);
     const void *bus_ops;              /* e.g. struct ob_pci_ops */
+    /*
+     * Optional, for the run state (runstate.h). quiesce: from now on no DMA,
+     * no new I/O submitted and no interrupt raised (I/O in flight may
+     * complete; register accesses are still served); work that would do
+     * any of these waits. resume: do the work that waited.
+     */
+    void (*quiesce)(struct ob_device *dev);
+    void (*resume)(struct ob_device *dev);
+    /* Optional: reports the model's registers, one FN call each (WIDTH in
+     * bytes), for the management interface's register dump. */
+    void (*dump_regs)(struct ob_device *dev, ob_dump_fn *fn, void *opaque);
 };
 
 #define OB_DEVTYPE_REGISTER(t)                                             \
@@ -68,6 +83,7 @@ struct ob_device {
     struct ob_device *next;   /* ctx->devices */
     bool realized;
     bool has_chan;            /* served by an x-remote-object */
+    bool quiesced;            /* quiesce called, resume not yet */
 };
 
 const struct ob_devtype *ob_devtype_find(const char *name);
@@ -83,7 +99,16 @@ void ob_devtype_print_help(FILE *fp, const struct ob_devtype *t);
 int ob_device_create(struct ob_ctx *ctx, struct ob_opts *o,
                      struct ob_device **out, char *err, size_t errlen);
 struct ob_device *ob_device_find(struct ob_ctx *ctx, const char *id);
-/* Unrealizes and frees every device of CTX. */
+/*
+ * Removes one device (hot unplug): first the devices on the buses it owns
+ * (a SCSI controller's disks), then itself: unlinked from CTX, unrealized
+ * (a SCSI device detaches from its bus there), freed. A DEVICE_DELETED
+ * event is emitted for each device removed.
+ */
+void ob_device_destroy(struct ob_device *dev);
+/* The QOM-style path QEMU reports for DEV ("/machine/peripheral/ID"). */
+void ob_device_path(const struct ob_device *dev, char *buf, size_t len);
+/* Unrealizes and frees every device of CTX (at exit: no events). */
 void ob_device_destroy_all(struct ob_ctx *ctx);
 
 /* Applies one property value; exposed for the unit tests. */

@@ -30,6 +30,9 @@ static int (*const suite_registrations[])(void) = {
     test_pci_register,
     test_edu_register,
     test_log_register,
+    test_block_register,
+    test_lsi_register,
+    test_lsi_scripts_register,
 };
 
 #define N_SUITES (sizeof(suite_registrations) / sizeof(suite_registrations[0]))
