@@ -422,9 +422,29 @@ class Cpio:
 # initramfs per workload
 # --------------------------------------------------------------------------
 
+def extra_file(spec):
+    """(path, bytes) of a host file copied into the initramfs ("extra_files"
+    of guests.json: {"paths": [candidates...], "optional": bool}), or None."""
+    for cand in spec.get("paths", []):
+        if os.path.exists(cand):
+            data = read_bytes(cand)
+            if spec.get("static", True) and not elf_is_static(data):
+                continue
+            return cand, data
+    if spec.get("optional"):
+        return None
+    raise SetupError("none of %s exists (%s; run tests/e2e/setup)" % (
+        ", ".join(spec.get("paths", [])), spec.get("package", "?")))
+
+
 def ensure_guest(name, force=False):
-    """Build (or reuse) the initramfs of workload `name`; return its manifest."""
+    """Build (or reuse) the initramfs of workload `name`; return its manifest.
+    A workload with "boot": "seabios" boots no kernel: its manifest only
+    names it."""
     p = profile(name)
+    if p.get("boot", "linux") == "seabios":
+        return {"workload": name, "boot": "seabios", "kernel": None, "kver": "none (SeaBIOS only)",
+                "initramfs": None, "programs": {}}
     roots = [norm_mod(m) for m in p.get("modules", [])]
     k = ensure_kernel(roots, force=force)
     mods = closure(roots, k["deps"], set(k.get("builtin", [])))
@@ -440,6 +460,12 @@ def ensure_guest(name, force=False):
     guest_timeout = ("%d\n" % int(p.get("guest_timeout_s", 200))).encode()
     parts = [FORMAT.encode(), bb, init, modlist, workload, guest_timeout, k["pkg"].encode()]
     parts += [read_bytes(programs[pn]) for pn in sorted(programs)]
+    extras = {}
+    for dst, spec in sorted(p.get("extra_files", {}).items()):
+        found = extra_file(spec)
+        if found:
+            extras[dst] = found
+        parts += [dst.encode(), found[1] if found else b"-"]
     mod_data = {m: read_bytes(os.path.join(k["module_dir"], m + ".ko")) for m in mods}
     parts += [mod_data[m] for m in mods]
     h = hashlib.sha256()
@@ -468,10 +494,12 @@ def ensure_guest(name, force=False):
     applets = subprocess.run([bb_path, "--list"], stdout=subprocess.PIPE, check=True,
                              universal_newlines=True).stdout.split()
     for a in applets:
-        if a != "busybox" and a not in programs:
+        if a != "busybox" and a not in programs and "bin/" + a not in extras:
             c.symlink("bin/" + a, "busybox")
     for pn, path in programs.items():
         c.file("bin/" + pn, read_bytes(path), 0o755)
+    for dst, (_src, data) in sorted(extras.items()):
+        c.file(dst, data, 0o755)
     for m in mods:
         c.file("lib/modules/%s.ko" % m, mod_data[m])
     c.file("etc/obe2e/modules", modlist)
@@ -487,9 +515,11 @@ def ensure_guest(name, force=False):
         "workload": name, "kernel": k["vmlinuz"], "kernel_pkg": k["pkg"], "kver": k["kver"],
         "initramfs": out, "initramfs_bytes": len(data), "modules": mods,
         "programs": programs, "busybox": bb_path, "inputs_sha256": inputs,
+        "extra_files": {dst: src for dst, (src, _d) in extras.items()},
         "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     write_atomic(man_path, json.dumps(m, indent=1).encode())
-    log("initramfs for %s built: %s (%d KiB; modules: %s; programs: %s)" % (
-        name, out, len(data) // 1024, " ".join(mods) or "-", " ".join(sorted(programs)) or "-"))
+    log("initramfs for %s built: %s (%d KiB; modules: %s; programs: %s%s)" % (
+        name, out, len(data) // 1024, " ".join(mods) or "-", " ".join(sorted(programs)) or "-",
+        "".join("; %s from %s" % (d, src) for d, (src, _x) in sorted(extras.items()))))
     return m
