@@ -359,7 +359,7 @@ bool lu_running(void)
 void lu_pump(unsigned n)
 {
     while (n-- > 0) {
-        event_base_loop(lu.ctx.base, EVLOOP_NONBLOCK);
+        event_base_loop(lu.ctx.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
     }
 }
 
@@ -368,7 +368,7 @@ unsigned lu_run(unsigned max_passes)
     unsigned i;
 
     for (i = 0; i < max_passes; i++) {
-        event_base_loop(lu.ctx.base, EVLOOP_NONBLOCK);
+        event_base_loop(lu.ctx.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
         if (!lu_running()) {
             break;
         }
