@@ -49,7 +49,8 @@ void lsi_update_irq(struct lsi_state *s)
     if (s->istat0 & LSI_ISTAT0_INTF) {
         level = true;
     }
-    if (level != s->pci.intx_level) {
+    /* while paused the line may drop but is not raised (resume does it) */
+    if (level != s->pci.intx_level && !(level && s->paused)) {
         ob_logc(lsi_log(s), OB_LOGC_IRQ, "%s: INTA %s (DSTAT %#04x SIST0 %#04x SIST1 %#04x)",
                 lsi_name(s), level ? "raised" : "lowered", s->dstat, s->sist0, s->sist1);
         ob_pci_set_irq(&s->pci, level);
@@ -217,6 +218,41 @@ static void lsi_unrealize(struct ob_device *d)
     ob_pci_fini(&s->pci);
 }
 
+/* ---- run state ---------------------------------------------------------- */
+
+/*
+ * Stopped VM: SCRIPTS do not run (so no DMA and no new request reaches a
+ * disk; the disk I/O in flight completes and waits in the request), and
+ * INTA is not raised. Register and SCRIPTS RAM accesses are still served.
+ */
+static void lsi_quiesce(struct ob_device *d)
+{
+    struct lsi_state *s = (struct lsi_state *)d;
+
+    s->paused = true;
+    if (s->run_ev && evtimer_pending(s->run_ev, NULL)) {
+        evtimer_del(s->run_ev);
+        s->run_deferred = true;
+    }
+}
+
+static void lsi_resume_vm(struct ob_device *d)
+{
+    struct lsi_state *s = (struct lsi_state *)d;
+
+    s->paused = false;
+    if (s->run_deferred) {
+        s->run_deferred = false;
+        lsi_schedule(s);
+    }
+    lsi_update_irq(s);
+}
+
+static void lsi_dump_regs(struct ob_device *d, ob_dump_fn *fn, void *opaque)
+{
+    lsi_regs_dump((struct lsi_state *)d, fn, opaque);
+}
+
 static const struct ob_pci_ops lsi53c895a_pci_ops = {
     .vendor_id = LSI_VENDOR_ID,
     .device_id = LSI_DEVICE_ID_895A,
@@ -253,6 +289,9 @@ static const struct ob_devtype lsi53c895a_type = {
     .realize = lsi_realize,
     .unrealize = lsi_unrealize,
     .bus_ops = &lsi53c895a_pci_ops,
+    .quiesce = lsi_quiesce,
+    .resume = lsi_resume_vm,
+    .dump_regs = lsi_dump_regs,
 };
 OB_DEVTYPE_REGISTER(lsi53c895a_type);
 
@@ -266,5 +305,8 @@ static const struct ob_devtype lsi53c810_type = {
     .realize = lsi_realize,
     .unrealize = lsi_unrealize,
     .bus_ops = &lsi53c810_pci_ops,
+    .quiesce = lsi_quiesce,
+    .resume = lsi_resume_vm,
+    .dump_regs = lsi_dump_regs,
 };
 OB_DEVTYPE_REGISTER(lsi53c810_type);

@@ -268,6 +268,9 @@ struct lsi_state {
     struct event *run_ev;          /* zero-timeout timer running the engine */
     bool in_engine;
     bool unblock_pending;          /* an ORDERED/blocked request may start */
+    bool paused;                   /* VM stopped (runstate.h): no SCRIPTS, no
+                                    * DMA, INTA not raised */
+    bool run_deferred;             /* the engine was due while paused */
     unsigned reg_dma_depth;        /* SCRIPTS DMA into our own register file */
     uint64_t insns;                /* statistics */
     uint64_t yields;
@@ -298,6 +301,7 @@ void lsi_scsi_bus_reset(struct lsi_state *s);
 uint8_t lsi_reg_read(struct lsi_state *s, unsigned off);
 void lsi_reg_write(struct lsi_state *s, unsigned off, uint8_t val);
 void lsi_regs_reset(struct lsi_state *s);
+void lsi_regs_dump(struct lsi_state *s, ob_dump_fn *fn, void *opaque);
 const char *lsi_reg_name(unsigned off);
 
 /* lsi_dma.c: 0, or -1 when some byte was not reachable (bus fault) */

@@ -10,6 +10,7 @@
  * and SCNTL1.RST leaves the bus free.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lsi.h"
@@ -484,6 +485,43 @@ void lsi_regs_reset(struct lsi_state *s)
             uint32_t *w = reg_u32(s, r, off, &shift);
 
             *w = (*w & ~(0xffu << shift)) | ((uint32_t)r->reset << shift);
+        }
+    }
+}
+
+/*
+ * Reports every implemented register once, without read side effects
+ * (byte registers with width 1, 32-bit ones with width 4; SCRATCHC..R
+ * each under its own name), for the management interface.
+ */
+void lsi_regs_dump(struct lsi_state *s, ob_dump_fn *fn, void *opaque)
+{
+    unsigned off, shift;
+    char name[32];
+
+    for (off = 0; off < LSI_NREGS; off++) {
+        const struct lsi_reg *r = &lsi_regs[off];
+
+        switch (r->kind) {
+        case LSI_REG_U8:
+        case LSI_REG_CONST:
+            fn(opaque, r->name, reg_load(s, r, off), 1);
+            break;
+        case LSI_REG_U32:
+            if ((off - r->base) % 4 == 0) {
+                if (off == r->base) {
+                    snprintf(name, sizeof(name), "%s", r->name);
+                } else {        /* SCRATCHC..R: one name per dword */
+                    snprintf(name, sizeof(name), "SCRATCH%c", 'C' + (off - r->base) / 4);
+                }
+                if (r->base == 0x60 && off == r->base) {
+                    snprintf(name, sizeof(name), "SCRATCHC");
+                }
+                fn(opaque, name, *reg_u32(s, r, off, &shift), 4);
+            }
+            break;
+        default:
+            break;
         }
     }
 }

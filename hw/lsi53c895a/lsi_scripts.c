@@ -624,6 +624,10 @@ static void lsi_run_slice(struct lsi_state *s)
 
 void lsi_engine_run(struct lsi_state *s)
 {
+    if (s->paused) {
+        s->run_deferred = true;     /* lsi_resume_vm() schedules it again */
+        return;
+    }
     if (s->in_engine) {
         lsi_schedule(s);
         return;

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "outboard/pci.h"
+#include "outboard/runstate.h"
 #include "lsi_ut.h"
 #include "ut.h"
 
@@ -48,6 +49,37 @@ static void test_int_raises_intx_when_enabled(void)
     lu_wr8(R_DIEN, LSI_DSTAT_SIR);
     lu_emit(&a, A_INT, 7);
     lu_go(LU_SCRIPT);
+    CU_ASSERT_TRUE(lu.pd->intx_level);
+    UT_EQ(lu_rd8(R_DSTAT), 0x84);
+    CU_ASSERT_FALSE(lu.pd->intx_level);
+}
+
+/* A stopped VM (QMP stop): SCRIPTS wait, INTA is held; cont runs them. */
+static void test_paused_vm_holds_scripts_and_intx(void)
+{
+    struct lu_asm a = at(LU_SCRIPT);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(lu.pd);
+    lu_wr8(R_DIEN, LSI_DSTAT_SIR);
+    lu_emit(&a, A_INT, 9);
+    CU_ASSERT_TRUE(ob_vm_stop(&lu.ctx, OB_RS_PAUSED));
+    lu_wr32(R_DSP, LU_SCRIPT);
+    lu_pump(5);
+    CU_ASSERT_TRUE(lu_running());            /* started, but not run */
+    CU_ASSERT_FALSE(lu.pd->intx_level);
+    UT_EQ(lu_rd8(R_SCRATCHA), 0);             /* registers still answer */
+    ob_vm_start(&lu.ctx);
+    lu_run(10);
+    CU_ASSERT_FALSE(lu_running());
+    UT_EQ(lu_rd32(R_DSPS), 9);
+    CU_ASSERT_TRUE(lu.pd->intx_level);
+    /* an interrupt pending when the VM stops is held until cont */
+    CU_ASSERT_TRUE(ob_vm_stop(&lu.ctx, OB_RS_PAUSED));
+    lu_wr8(R_DIEN, 0);
+    CU_ASSERT_FALSE(lu.pd->intx_level);       /* lowering is not held */
+    lu_wr8(R_DIEN, LSI_DSTAT_SIR);
+    CU_ASSERT_FALSE(lu.pd->intx_level);
+    ob_vm_start(&lu.ctx);
     CU_ASSERT_TRUE(lu.pd->intx_level);
     UT_EQ(lu_rd8(R_DSTAT), 0x84);
     CU_ASSERT_FALSE(lu.pd->intx_level);
@@ -637,6 +669,7 @@ static void test_set_clear_atn_ack(void)
 static const struct ut_test lsi_scripts_tests[] = {
     UT_TEST(test_int_stops_with_vector),
     UT_TEST(test_int_raises_intx_when_enabled),
+    UT_TEST(test_paused_vm_holds_scripts_and_intx),
     UT_TEST(test_zero_dwords_are_skipped),
     UT_TEST(test_jump_call_return),
     UT_TEST(test_conditions_data_mask_carry_phase),
