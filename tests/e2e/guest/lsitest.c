@@ -170,29 +170,13 @@ static void *xalign(size_t len)
     return p;
 }
 
-static int pread_all(int fd, void *buf, size_t len, off_t off)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t r = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0) {
-            errno = EIO;
-            return -1;
-        }
-        got += (size_t)r;
-    }
-    return 0;
-}
-
-static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+/* all of len bytes at off, or -1 (errno; EIO at the end of the file) */
+static int prw_all(int fd, void *buf, size_t len, off_t off, int wr)
 {
     size_t done = 0;
     while (done < len) {
-        ssize_t r = pwrite(fd, (const char *)buf + done, len - done, off + (off_t)done);
+        ssize_t r = wr ? pwrite(fd, (char *)buf + done, len - done, off + (off_t)done)
+                       : pread(fd, (char *)buf + done, len - done, off + (off_t)done);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
@@ -204,6 +188,16 @@ static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
         done += (size_t)r;
     }
     return 0;
+}
+
+static int pread_all(int fd, void *buf, size_t len, off_t off)
+{
+    return prw_all(fd, buf, len, off, 0);
+}
+
+static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+    return prw_all(fd, (void *)buf, len, off, 1);
 }
 
 static int drop_caches(void)
