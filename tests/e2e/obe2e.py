@@ -342,16 +342,50 @@ def elf_is_static(data):
     return True
 
 
+def cc_name():
+    return os.environ.get("CC", "gcc")
+
+
+LOCAL_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"', re.M)
+
+
+def program_inputs(src_path):
+    """The files a guest program is built from: its source and, recursively,
+    every file it includes with #include "..." that exists next to the
+    including file (e.g. guest/obe2e-guest.h)."""
+    seen, todo = [], [os.path.normpath(src_path)]
+    while todo:
+        path = todo.pop(0)
+        if path in seen:
+            continue
+        seen.append(path)
+        for m in LOCAL_INCLUDE.finditer(read_bytes(path)):
+            inc = os.path.normpath(os.path.join(os.path.dirname(path), m.group(1).decode()))
+            if os.path.isfile(inc):
+                todo.append(inc)
+    return seen
+
+
+def program_key(src):
+    """Hash of everything that makes guest program `src`: the compiler and
+    flags, and the name and contents of each of its input files."""
+    parts = [cc_name()] + CFLAGS
+    for path in program_inputs(os.path.join(HERE, src)):
+        parts += [os.path.relpath(path, HERE), sha256(read_bytes(path))]
+    return sha256("\0".join(parts).encode())
+
+
 def build_program(name, src, outdir):
-    """Compile guest program `src` statically; cached by source hash."""
+    """Compile guest program `src` statically; cached by the hash of its
+    inputs (program_key).  Returns (binary path, key)."""
     src_path = os.path.join(HERE, src)
-    cc = os.environ.get("CC", "gcc")
-    key = sha256(read_bytes(src_path) + ("\0".join([cc] + CFLAGS)).encode())
+    cc = cc_name()
+    key = program_key(src)
     out = os.path.join(outdir, name)
     stamp = out + ".key"
     try:
         if read_bytes(stamp).decode() == key and os.path.exists(out):
-            return out
+            return out, key
     except OSError:
         pass
     if not shutil.which(cc):
@@ -362,7 +396,7 @@ def build_program(name, src, outdir):
         raise SetupError("compiling %s failed (static libc: apt-get install libc6-dev)" % src)
     os.replace(out + ".tmp", out)
     write_atomic(stamp, key.encode())
-    return out
+    return out, key
 
 
 def find_busybox():
@@ -450,7 +484,8 @@ def ensure_guest(name, force=False):
     mods = closure(roots, k["deps"], set(k.get("builtin", [])))
     gdir = os.path.join(cache_dir(), "guest", name)
     os.makedirs(gdir, exist_ok=True)
-    programs = {pn: build_program(pn, src, gdir) for pn, src in sorted(p.get("programs", {}).items())}
+    built = {pn: build_program(pn, src, gdir) for pn, src in sorted(p.get("programs", {}).items())}
+    programs = {pn: path for pn, (path, _key) in built.items()}
     bb_path, bb = find_busybox()
     init = read_bytes(os.path.join(HERE, "guest", "init.sh"))
 
@@ -459,6 +494,8 @@ def ensure_guest(name, force=False):
     workload = (" ".join(p["workload"]) + "\n").encode()
     guest_timeout = ("%d\n" % int(p.get("guest_timeout_s", 200))).encode()
     parts = [FORMAT.encode(), bb, init, modlist, workload, guest_timeout, k["pkg"].encode()]
+    # each program's source key (its .c and the headers it includes) and binary
+    parts += [built[pn][1].encode() for pn in sorted(built)]
     parts += [read_bytes(programs[pn]) for pn in sorted(programs)]
     extras = {}
     for dst, spec in sorted(p.get("extra_files", {}).items()):

@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "obe2e-guest.h"
+
 #define EDU_VENDOR 0x1234
 #define EDU_DEVICE 0x11e8
 #define EDU_BAR0_SIZE (1u << 20)
@@ -92,140 +94,9 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
-}
-
-static void logf_(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("OBE2E-LOG ", stdout);
-    vprintf(fmt, ap);
-    fputc('\n', stdout);
-    va_end(ap);
-    fflush(stdout);
-}
-
-static int read_text(const char *path, char *buf, size_t len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, len - 1);
-    int e = errno;
-    close(fd);
-    if (n < 0) {
-        errno = e;
-        return -1;
-    }
-    buf[n] = 0;
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        buf[--n] = 0;
-    return 0;
-}
-
-static int write_text(const char *path, const char *s)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = write(fd, s, strlen(s));
-    int e = errno;
-    close(fd);
-    if (n < 0) {
-        errno = e;
-        return -1;
-    }
-    return 0;
-}
-
-static unsigned long read_ulong(const char *path, int *ok)
-{
-    char b[64];
-    *ok = 0;
-    if (read_text(path, b, sizeof(b)))
-        return 0;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(b, &end, 0);
-    if (errno || end == b)
-        return 0;
-    *ok = 1;
-    return v;
-}
-
 /* ------------------------------------------------------------------ */
-/* JSON result lines                                                    */
+/* JSON result fields (the rest is in obe2e-guest.h)                   */
 /* ------------------------------------------------------------------ */
-
-struct res {
-    char name[48];
-    char body[6144];
-    size_t n;
-    char err[1024];
-    int ok;
-};
-
-static int g_passed, g_failed;
-
-static void r_init(struct res *r, const char *name)
-{
-    memset(r, 0, sizeof(*r));
-    snprintf(r->name, sizeof(r->name), "%s", name);
-    r->ok = 1;
-}
-
-static void r_raw(struct res *r, const char *key, const char *fmt, ...)
-{
-    if (r->n + 8 >= sizeof(r->body))
-        return;
-    int k = snprintf(r->body + r->n, sizeof(r->body) - r->n, ",\"%s\":", key);
-    if (k < 0 || (size_t)k >= sizeof(r->body) - r->n)
-        return;
-    r->n += k;
-    va_list ap;
-    va_start(ap, fmt);
-    k = vsnprintf(r->body + r->n, sizeof(r->body) - r->n, fmt, ap);
-    va_end(ap);
-    if (k < 0)
-        return;
-    r->n += (size_t)k < sizeof(r->body) - r->n ? (size_t)k : sizeof(r->body) - r->n - 1;
-}
-
-static void json_escape(char *out, size_t len, const char *s)
-{
-    size_t o = 0;
-    for (; *s && o + 7 < len; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)c;
-        } else if (c < 0x20) {
-            o += snprintf(out + o, len - o, "\\u%04x", c);
-        } else {
-            out[o++] = (char)c;
-        }
-    }
-    out[o] = 0;
-}
-
-static void r_str(struct res *r, const char *key, const char *s)
-{
-    char esc[1024];
-    json_escape(esc, sizeof(esc), s);
-    r_raw(r, key, "\"%s\"", esc);
-}
 
 static void r_hex(struct res *r, const char *key, uint64_t v)
 {
@@ -237,99 +108,25 @@ static void r_reg(struct res *r, const char *key, uint32_t v)
     r_raw(r, key, "\"0x%08x\"", v);
 }
 
-static void r_u64(struct res *r, const char *key, uint64_t v)
-{
-    r_raw(r, key, "%" PRIu64, v);
-}
-
-static void r_num(struct res *r, const char *key, double v)
-{
-    r_raw(r, key, "%.3f", v);
-}
-
 static void r_bool(struct res *r, const char *key, int v)
 {
     r_raw(r, key, v ? "true" : "false");
-}
-
-/* record a failure; the first few reasons are kept in "error" */
-static void r_fail(struct res *r, const char *fmt, ...)
-{
-    char m[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m, sizeof(m), fmt, ap);
-    va_end(ap);
-    r->ok = 0;
-    size_t l = strlen(r->err);
-    if (l + 3 < sizeof(r->err))
-        snprintf(r->err + l, sizeof(r->err) - l, "%s%s", l ? "; " : "", m);
-}
-
-static int r_emit(struct res *r)
-{
-    char esc[2048];
-    if (r->ok)
-        g_passed++;
-    else
-        g_failed++;
-    printf("OBE2E-RESULT {\"test\":\"%s\",\"ok\":%s", r->name, r->ok ? "true" : "false");
-    if (!r->ok) {
-        json_escape(esc, sizeof(esc), r->err);
-        printf(",\"error\":\"%s\"", esc);
-    }
-    printf("%s}\n", r->body);
-    fflush(stdout);
-    return r->ok;
 }
 
 /* ------------------------------------------------------------------ */
 /* parameters                                                           */
 /* ------------------------------------------------------------------ */
 
-static char p_mode[32] = "unknown";
-static char p_skip[512] = "";
 static int p_irq_timeout_ms = 3000;
 static int p_mmio_n = 2000;
 
-static void parse_cmdline(void)
+/* the obe2e.* parameters besides mode and skip */
+static void edu_param(const char *k, const char *v)
 {
-    char buf[4096];
-    if (read_text("/proc/cmdline", buf, sizeof(buf)))
-        return;
-    char *save = NULL;
-    for (char *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
-        if (strncmp(t, "obe2e.", 6))
-            continue;
-        char *eq = strchr(t, '=');
-        if (!eq)
-            continue;
-        *eq = 0;
-        const char *k = t + 6, *v = eq + 1;
-        if (!strcmp(k, "mode"))
-            snprintf(p_mode, sizeof(p_mode), "%s", v);
-        else if (!strcmp(k, "skip"))
-            snprintf(p_skip, sizeof(p_skip), "%s", v);
-        else if (!strcmp(k, "irq_timeout_ms"))
-            p_irq_timeout_ms = atoi(v) > 0 ? atoi(v) : p_irq_timeout_ms;
-        else if (!strcmp(k, "mmio_n"))
-            p_mmio_n = atoi(v) > 0 ? atoi(v) : p_mmio_n;
-    }
-}
-
-static int in_list(const char *list, const char *name)
-{
-    size_t l = strlen(name);
-    for (const char *p = list; *p;) {
-        const char *c = strchr(p, ',');
-        size_t n = c ? (size_t)(c - p) : strlen(p);
-        if (n == l && !strncmp(p, name, l))
-            return 1;
-        if (!c)
-            break;
-        p = c + 1;
-    }
-    return 0;
+    if (!strcmp(k, "irq_timeout_ms"))
+        p_irq_timeout_ms = atoi(v) > 0 ? atoi(v) : p_irq_timeout_ms;
+    else if (!strcmp(k, "mmio_n"))
+        p_mmio_n = atoi(v) > 0 ? atoi(v) : p_mmio_n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -338,7 +135,6 @@ static int in_list(const char *list, const char *name)
 
 static char g_bdf[64];
 static char g_dev[160]; /* /sys/bus/pci/devices/<bdf> */
-static int g_cfg = -1;  /* config space file */
 static volatile uint8_t *g_bar;
 static uint64_t g_bar_phys;
 
@@ -346,23 +142,6 @@ static uint32_t rd32(uint32_t off) { return *(volatile uint32_t *)(g_bar + off);
 static void wr32(uint32_t off, uint32_t v) { *(volatile uint32_t *)(g_bar + off) = v; }
 static uint64_t rd64(uint32_t off) { return *(volatile uint64_t *)(g_bar + off); }
 static void wr64(uint32_t off, uint64_t v) { *(volatile uint64_t *)(g_bar + off) = v; }
-
-static int cfg_read(unsigned off, void *v, size_t len)
-{
-    return pread(g_cfg, v, len, off) == (ssize_t)len ? 0 : -1;
-}
-
-static uint16_t cfg16(unsigned off)
-{
-    uint16_t v = 0xffff;
-    cfg_read(off, &v, 2);
-    return v;
-}
-
-static int cfg_w16(unsigned off, uint16_t v)
-{
-    return pwrite(g_cfg, &v, 2, off) == 2 ? 0 : -1;
-}
 
 /* Poll register `off` until (value & mask) == 0.  Returns 0 on success, -1 on
  * timeout; *last = last value read, *busy = how many reads saw the bits set. */
@@ -407,32 +186,13 @@ static int pci_find(void)
 {
     struct res r;
     r_init(&r, "pci-find");
-    DIR *d = opendir("/sys/bus/pci/devices");
-    if (!d) {
+    int ndev = 0;
+    char all[1024] = "";
+    int found = pci_scan(EDU_VENDOR, EDU_DEVICE, g_bdf, sizeof(g_bdf), &ndev, all, sizeof(all));
+    if (found < 0) {
         r_fail(&r, "opendir /sys/bus/pci/devices: %s", strerror(errno));
         return r_emit(&r);
     }
-    struct dirent *e;
-    int ndev = 0, found = 0;
-    char all[1024] = "";
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char p[320];
-        int ok1, ok2;
-        snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/vendor", e->d_name);
-        unsigned long ven = read_ulong(p, &ok1);
-        snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/device", e->d_name);
-        unsigned long dev = read_ulong(p, &ok2);
-        ndev++;
-        size_t l = strlen(all);
-        snprintf(all + l, sizeof(all) - l, "%s%s=%04lx:%04lx", l ? " " : "", e->d_name, ven, dev);
-        if (ok1 && ok2 && ven == EDU_VENDOR && dev == EDU_DEVICE && !found) {
-            found = 1;
-            snprintf(g_bdf, sizeof(g_bdf), "%.60s", e->d_name);
-        }
-    }
-    closedir(d);
     r_raw(&r, "pci_devices", "%d", ndev);
     r_str(&r, "all", all);
     if (!found) {
@@ -443,12 +203,8 @@ static int pci_find(void)
     r_str(&r, "bdf", g_bdf);
 
     char p[256];
-    snprintf(p, sizeof(p), "%s/config", g_dev);
-    g_cfg = open(p, O_RDWR | O_CLOEXEC);
-    if (g_cfg < 0) {
-        r_fail(&r, "open %s: %s", p, strerror(errno));
+    if (cfg_open(&r, g_bdf))
         return r_emit(&r);
-    }
     uint8_t cfg[64];
     if (cfg_read(0, cfg, sizeof(cfg))) {
         r_fail(&r, "read config space: %s", strerror(errno));
@@ -462,9 +218,9 @@ static int pci_find(void)
     unsigned pin = cfg[0x3d], line = cfg[0x3c];
     unsigned status = cfg[6] | cfg[7] << 8;
     int ok;
-    unsigned long irq = 0;
+    unsigned long long irq = 0;
     snprintf(p, sizeof(p), "%s/irq", g_dev);
-    irq = read_ulong(p, &ok);
+    irq = read_ull(p, &ok);
 
     /* BAR0 from sysfs resource: "start end flags" */
     char rb[512];
@@ -491,7 +247,7 @@ static int pci_find(void)
 
     char lspci[512];
     snprintf(lspci, sizeof(lspci),
-             "%s Class %02x%02x: %04x:%04x (rev %02x) subsystem %04x:%04x, IRQ %lu, pin %c; "
+             "%s Class %02x%02x: %04x:%04x (rev %02x) subsystem %04x:%04x, IRQ %llu, pin %c; "
              "Region 0: Memory at %llx (%s, %sprefetchable) [size=%lluK]",
              g_bdf, base, sub, vendor, device, rev, ssv, ssd, irq, pin ? '@' + pin : '-',
              rs, (bar0 & 6) == 4 ? "64-bit" : "32-bit", (bar0 & 8) ? "" : "non-", size >> 10);
@@ -1085,35 +841,6 @@ static int find_uio(char *name, size_t len)
     return found;
 }
 
-static long irq_count_for(const char *needle)
-{
-    FILE *f = fopen("/proc/interrupts", "r");
-    if (!f)
-        return -1;
-    char line[512];
-    long total = -1;
-    while (fgets(line, sizeof(line), f)) {
-        if (!strstr(line, needle))
-            continue;
-        char *p = strchr(line, ':');
-        if (!p)
-            continue;
-        p++;
-        long s = 0;
-        for (;;) {
-            char *end;
-            long v = strtol(p, &end, 10);
-            if (end == p)
-                break;
-            s += v;
-            p = end;
-        }
-        total = (total < 0 ? 0 : total) + s;
-    }
-    fclose(f);
-    return total;
-}
-
 static int t_uio_bind(void)
 {
     struct res r;
@@ -1452,16 +1179,7 @@ static int t_mmio_latency(void)
         if (rd32(REG_LIVENESS) != ~i)
             bad++;
     }
-    uint64_t t2 = now_ns();
-    unsigned nc = n / 20 ? n / 20 : 1;
-    for (unsigned i = 0; i < nc; i++)
-        (void)cfg16(0);
-    uint64_t t3 = now_ns();
-    r_u64(&r, "reads", n);
-    r_num(&r, "read_us", (t1 - t0) / 1e3 / n);
-    r_num(&r, "write_read_us", (t2 - t1) / 1e3 / (n / 4 ? n / 4 : 1));
-    r_num(&r, "config_read_us", (t3 - t2) / 1e3 / nc);
-    r_u64(&r, "mismatches", bad);
+    r_mmio_latency(&r, n, n / 4 ? n / 4 : 1, t0, t1, bad);
     if (bad)
         r_fail(&r, "%u wrong values during the latency loop", bad);
     return r_emit(&r);
@@ -1486,12 +1204,7 @@ static int t_device_alive(void)
 
 /* ------------------------------------------------------------------ */
 
-struct test {
-    const char *name;
-    int (*fn)(void);
-    int needs_bar;
-};
-
+/* needs: 1 = the test uses BAR0 */
 static const struct test TESTS[] = {
     {"pci-find", pci_find, 0},
     {"bar0-map", bar0_map, 0},
@@ -1513,15 +1226,27 @@ static const struct test TESTS[] = {
     {NULL, NULL, 0},
 };
 
+/* pci-find and bar0-map are the prerequisites of everything else: once
+ * one of them failed, the tests that need the BAR (or the device) do not run */
+static const char *edu_why_not(const struct test *t)
+{
+    return !g_prereq_ok && (t->needs || !g_bdf[0]) ? g_prereq_err : NULL;
+}
+
+static void edu_after(const struct test *t)
+{
+    int lost = !strcmp(t->name, "pci-find") ? (!g_bdf[0] || g_cfg < 0)
+               : !strcmp(t->name, "bar0-map") ? !g_bar
+                                              : 0;
+    if (lost && g_prereq_ok) {
+        g_prereq_ok = 0;
+        snprintf(g_prereq_err, sizeof(g_prereq_err), "%s failed", t->name);
+    }
+}
+
 int main(int argc, char **argv)
 {
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    parse_cmdline();
-    for (int i = 1; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "--skip"))
-            snprintf(p_skip, sizeof(p_skip), "%s", argv[++i]);
-        else if (!strcmp(argv[i], "--mode"))
-            snprintf(p_mode, sizeof(p_mode), "%s", argv[++i]);
+    obe2e_start(argc, argv, edu_param, 1);
     /* QEMU's in-process edu calls hw_error() (abort) on an out-of-range DMA,
      * and on one that ends exactly at the end of its buffer */
     if (!strcmp(p_mode, "inprocess")) {
@@ -1532,45 +1257,5 @@ int main(int argc, char **argv)
                 snprintf(p_skip + l, sizeof(p_skip) - l, "%s%s", l ? "," : "", qemu_aborts[i]);
             }
     }
-
-    printf("OBE2E-PLAN {\"workload\":\"edutest\",\"mode\":\"%s\",\"tests\":[", p_mode);
-    int first = 1;
-    for (const struct test *t = TESTS; t->name; t++)
-        if (!in_list(p_skip, t->name)) {
-            printf("%s\"%s\"", first ? "" : ",", t->name);
-            first = 0;
-        }
-    printf("],\"skipped\":[");
-    first = 1;
-    for (const struct test *t = TESTS; t->name; t++)
-        if (in_list(p_skip, t->name)) {
-            printf("%s\"%s\"", first ? "" : ",", t->name);
-            first = 0;
-        }
-    printf("]}\n");
-    fflush(stdout);
-
-    for (const struct test *t = TESTS; t->name; t++) {
-        if (in_list(p_skip, t->name))
-            continue;
-        printf("OBE2E-STAGE %s\n", t->name);
-        fflush(stdout);
-        if (!g_prereq_ok && (t->needs_bar || !g_bdf[0])) {
-            struct res r;
-            r_init(&r, t->name);
-            r_fail(&r, "not run: %s", g_prereq_err);
-            r_emit(&r);
-            continue;
-        }
-        t->fn();
-        int lost = !strcmp(t->name, "pci-find") ? (!g_bdf[0] || g_cfg < 0)
-                   : !strcmp(t->name, "bar0-map") ? !g_bar
-                                                  : 0;
-        if (lost && g_prereq_ok) {
-            g_prereq_ok = 0;
-            snprintf(g_prereq_err, sizeof(g_prereq_err), "%s failed", t->name);
-        }
-    }
-    logf_("edutest: %d passed, %d failed", g_passed, g_failed);
-    return g_failed ? 1 : 0;
+    return run_tests("edutest", TESTS, edu_why_not, edu_after);
 }

@@ -57,6 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "obe2e-guest.h"
+
 #define LSI_VENDOR 0x1000
 #define LSI_DEVICE 0x0012
 #define SCRATCHA 0x34
@@ -70,34 +72,9 @@
 /* small utilities                                                      */
 /* ------------------------------------------------------------------ */
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static double secs(uint64_t ns) { return ns / 1e9; }
 
 static double mbps(uint64_t bytes, uint64_t ns) { return ns ? bytes * 1e3 / ns : 0; }
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
-}
-
-static void logf_(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("OBE2E-LOG ", stdout);
-    vprintf(fmt, ap);
-    fputc('\n', stdout);
-    va_end(ap);
-    fflush(stdout);
-}
 
 static double uptime_s(void)
 {
@@ -112,54 +89,6 @@ static double uptime_s(void)
     return v;
 }
 
-static int read_text(const char *path, char *buf, size_t len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, len - 1);
-    int e = errno;
-    close(fd);
-    if (n < 0) {
-        errno = e;
-        return -1;
-    }
-    buf[n] = 0;
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        buf[--n] = 0;
-    return 0;
-}
-
-static int write_text(const char *path, const char *s)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = write(fd, s, strlen(s));
-    int e = errno;
-    close(fd);
-    if (n < 0) {
-        errno = e;
-        return -1;
-    }
-    return 0;
-}
-
-static unsigned long long read_ull(const char *path, int *ok)
-{
-    char b[64];
-    *ok = 0;
-    if (read_text(path, b, sizeof(b)))
-        return 0;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(b, &end, 0);
-    if (errno || end == b)
-        return 0;
-    *ok = 1;
-    return v;
-}
-
 static void *xalign(size_t len)
 {
     void *p = NULL;
@@ -170,29 +99,13 @@ static void *xalign(size_t len)
     return p;
 }
 
-static int pread_all(int fd, void *buf, size_t len, off_t off)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t r = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0) {
-            errno = EIO;
-            return -1;
-        }
-        got += (size_t)r;
-    }
-    return 0;
-}
-
-static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+/* all of len bytes at off, or -1 (errno; EIO at the end of the file) */
+static int prw_all(int fd, void *buf, size_t len, off_t off, int wr)
 {
     size_t done = 0;
     while (done < len) {
-        ssize_t r = pwrite(fd, (const char *)buf + done, len - done, off + (off_t)done);
+        ssize_t r = wr ? pwrite(fd, (char *)buf + done, len - done, off + (off_t)done)
+                       : pread(fd, (char *)buf + done, len - done, off + (off_t)done);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
@@ -204,6 +117,16 @@ static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
         done += (size_t)r;
     }
     return 0;
+}
+
+static int pread_all(int fd, void *buf, size_t len, off_t off)
+{
+    return prw_all(fd, buf, len, off, 0);
+}
+
+static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+    return prw_all(fd, (void *)buf, len, off, 1);
 }
 
 static int drop_caches(void)
@@ -469,100 +392,8 @@ static int host_main(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
-/* JSON result lines                                                    */
+/* JSON lists (the result lines are in obe2e-guest.h)                  */
 /* ------------------------------------------------------------------ */
-
-struct res {
-    char name[48];
-    char body[8192];
-    size_t n;
-    char err[1024];
-    int ok;
-};
-
-static int g_passed, g_failed;
-
-static void r_init(struct res *r, const char *name)
-{
-    memset(r, 0, sizeof(*r));
-    snprintf(r->name, sizeof(r->name), "%s", name);
-    r->ok = 1;
-}
-
-static void r_raw(struct res *r, const char *key, const char *fmt, ...)
-{
-    if (r->n + 8 >= sizeof(r->body))
-        return;
-    int k = snprintf(r->body + r->n, sizeof(r->body) - r->n, ",\"%s\":", key);
-    if (k < 0 || (size_t)k >= sizeof(r->body) - r->n)
-        return;
-    r->n += k;
-    va_list ap;
-    va_start(ap, fmt);
-    k = vsnprintf(r->body + r->n, sizeof(r->body) - r->n, fmt, ap);
-    va_end(ap);
-    if (k < 0)
-        return;
-    r->n += (size_t)k < sizeof(r->body) - r->n ? (size_t)k : sizeof(r->body) - r->n - 1;
-}
-
-static void json_escape(char *out, size_t len, const char *s)
-{
-    size_t o = 0;
-    for (; *s && o + 7 < len; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)c;
-        } else if (c < 0x20) {
-            o += snprintf(out + o, len - o, "\\u%04x", c);
-        } else {
-            out[o++] = (char)c;
-        }
-    }
-    out[o] = 0;
-}
-
-static void r_str(struct res *r, const char *key, const char *s)
-{
-    char esc[2048];
-    json_escape(esc, sizeof(esc), s);
-    r_raw(r, key, "\"%s\"", esc);
-}
-
-static void r_u64(struct res *r, const char *key, uint64_t v) { r_raw(r, key, "%" PRIu64, v); }
-
-static void r_num(struct res *r, const char *key, double v) { r_raw(r, key, "%.3f", v); }
-
-static void r_fail(struct res *r, const char *fmt, ...)
-{
-    char m[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m, sizeof(m), fmt, ap);
-    va_end(ap);
-    r->ok = 0;
-    size_t l = strlen(r->err);
-    if (l + 3 < sizeof(r->err))
-        snprintf(r->err + l, sizeof(r->err) - l, "%s%s", l ? "; " : "", m);
-}
-
-static int r_emit(struct res *r)
-{
-    char esc[2048];
-    if (r->ok)
-        g_passed++;
-    else
-        g_failed++;
-    printf("OBE2E-RESULT {\"test\":\"%s\",\"ok\":%s", r->name, r->ok ? "true" : "false");
-    if (!r->ok) {
-        json_escape(esc, sizeof(esc), r->err);
-        printf(",\"error\":\"%s\"", esc);
-    }
-    printf("%s}\n", r->body);
-    fflush(stdout);
-    return r->ok;
-}
 
 /* a growing JSON list, e.g. [[...],[...]] */
 struct jlist {
@@ -594,8 +425,6 @@ static void r_list(struct res *r, const char *key, const struct jlist *l)
 /* parameters                                                           */
 /* ------------------------------------------------------------------ */
 
-static char p_mode[32] = "unknown";
-static char p_skip[512] = "";
 static uint64_t p_seed = 1;
 static uint64_t p_disk_bytes[2];
 static char p_disk0_sha[80] = "";
@@ -604,65 +433,34 @@ static char p_wregions[256] = "16384+8192,25001+37,-1+1";
 static unsigned p_t_mib = 16, p_t1m_mib = 16, p_t4k_kib = 1024, p_reps = 3, p_reps4k = 1;
 static unsigned p_mmio_n = 5000;
 
-static void parse_cmdline(void)
+/* the obe2e.* parameters besides mode and skip */
+static void lsi_param(const char *k, const char *v)
 {
-    char buf[4096];
-    if (read_text("/proc/cmdline", buf, sizeof(buf)))
-        return;
-    char *save = NULL;
-    for (char *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
-        if (strncmp(t, "obe2e.", 6))
-            continue;
-        char *eq = strchr(t, '=');
-        if (!eq)
-            continue;
-        *eq = 0;
-        const char *k = t + 6, *v = eq + 1;
-        unsigned long long u = strtoull(v, NULL, 0);
-        if (!strcmp(k, "mode"))
-            snprintf(p_mode, sizeof(p_mode), "%s", v);
-        else if (!strcmp(k, "skip"))
-            snprintf(p_skip, sizeof(p_skip), "%s", v);
-        else if (!strcmp(k, "seed"))
-            p_seed = u;
-        else if (!strcmp(k, "disk0_bytes"))
-            p_disk_bytes[0] = u;
-        else if (!strcmp(k, "disk1_bytes"))
-            p_disk_bytes[1] = u;
-        else if (!strcmp(k, "disk0_sha256"))
-            snprintf(p_disk0_sha, sizeof(p_disk0_sha), "%s", v);
-        else if (!strcmp(k, "disk_timeout") && u)
-            p_disk_timeout = (int)u;
-        else if (!strcmp(k, "wregions"))
-            snprintf(p_wregions, sizeof(p_wregions), "%s", v);
-        else if (!strcmp(k, "t_mib"))
-            p_t_mib = (unsigned)u;
-        else if (!strcmp(k, "t1m_mib") && u)
-            p_t1m_mib = (unsigned)u;
-        else if (!strcmp(k, "t4k_kib") && u)
-            p_t4k_kib = (unsigned)u;
-        else if (!strcmp(k, "reps") && u)
-            p_reps = (unsigned)u;
-        else if (!strcmp(k, "reps4k") && u)
-            p_reps4k = (unsigned)u;
-        else if (!strcmp(k, "mmio_n") && u)
-            p_mmio_n = (unsigned)u;
-    }
-}
-
-static int in_list(const char *list, const char *name)
-{
-    size_t l = strlen(name);
-    for (const char *p = list; *p;) {
-        const char *c = strchr(p, ',');
-        size_t n = c ? (size_t)(c - p) : strlen(p);
-        if (n == l && !strncmp(p, name, l))
-            return 1;
-        if (!c)
-            break;
-        p = c + 1;
-    }
-    return 0;
+    unsigned long long u = strtoull(v, NULL, 0);
+    if (!strcmp(k, "seed"))
+        p_seed = u;
+    else if (!strcmp(k, "disk0_bytes"))
+        p_disk_bytes[0] = u;
+    else if (!strcmp(k, "disk1_bytes"))
+        p_disk_bytes[1] = u;
+    else if (!strcmp(k, "disk0_sha256"))
+        snprintf(p_disk0_sha, sizeof(p_disk0_sha), "%s", v);
+    else if (!strcmp(k, "disk_timeout") && u)
+        p_disk_timeout = (int)u;
+    else if (!strcmp(k, "wregions"))
+        snprintf(p_wregions, sizeof(p_wregions), "%s", v);
+    else if (!strcmp(k, "t_mib"))
+        p_t_mib = (unsigned)u;
+    else if (!strcmp(k, "t1m_mib") && u)
+        p_t1m_mib = (unsigned)u;
+    else if (!strcmp(k, "t4k_kib") && u)
+        p_t4k_kib = (unsigned)u;
+    else if (!strcmp(k, "reps") && u)
+        p_reps = (unsigned)u;
+    else if (!strcmp(k, "reps4k") && u)
+        p_reps4k = (unsigned)u;
+    else if (!strcmp(k, "mmio_n") && u)
+        p_mmio_n = (unsigned)u;
 }
 
 /* ------------------------------------------------------------------ */
@@ -680,25 +478,6 @@ struct disk {
 };
 static struct disk g_disk[2];
 
-static int cfg_fd = -1;
-
-static int cfg_read(unsigned off, void *v, size_t len)
-{
-    return pread(cfg_fd, v, len, off) == (ssize_t)len ? 0 : -1;
-}
-
-static unsigned cfg16(unsigned off)
-{
-    uint16_t v = 0xffff;
-    cfg_read(off, &v, 2);
-    return v;
-}
-
-static int cfg_write16(unsigned off, uint16_t v)
-{
-    return pwrite(cfg_fd, &v, 2, off) == 2 ? 0 : -1;
-}
-
 static void driver_of(const char *bdf, char *out, size_t len)
 {
     char p[256], t[256];
@@ -713,31 +492,11 @@ static void driver_of(const char *bdf, char *out, size_t len)
     snprintf(out, len, "%.63s", b ? b + 1 : t);
 }
 
+/* the HBA's interrupts so far */
 static uint64_t irq_count(void)
 {
-    FILE *f = fopen("/proc/interrupts", "r");
-    if (!f)
-        return 0;
-    char line[512];
-    uint64_t total = 0;
-    while (fgets(line, sizeof(line), f)) {
-        if (!strstr(line, "sym53c8xx"))
-            continue;
-        char *p = strchr(line, ':');
-        if (!p)
-            continue;
-        p++;
-        for (;;) {
-            char *end;
-            unsigned long long v = strtoull(p, &end, 10);
-            if (end == p)
-                break;
-            total += v;
-            p = end;
-        }
-    }
-    fclose(f);
-    return total;
+    long n = irq_count_for("sym53c8xx");
+    return n > 0 ? (uint64_t)n : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -748,26 +507,9 @@ static int t_pci_find(void)
 {
     struct res r;
     r_init(&r, "pci-find");
-    DIR *d = opendir("/sys/bus/pci/devices");
-    struct dirent *e;
-    int found = 0;
-    while (d && (e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char p[300];
-        int ok1, ok2;
-        snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/vendor", e->d_name);
-        unsigned long long v = read_ull(p, &ok1);
-        snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/device", e->d_name);
-        unsigned long long dv = read_ull(p, &ok2);
-        if (ok1 && ok2 && v == LSI_VENDOR && dv == LSI_DEVICE) {
-            if (!found)
-                snprintf(g_bdf, sizeof(g_bdf), "%.31s", e->d_name);
-            found++;
-        }
-    }
-    if (d)
-        closedir(d);
+    int found = pci_scan(LSI_VENDOR, LSI_DEVICE, g_bdf, sizeof(g_bdf), NULL, NULL, 0);
+    if (found < 0)
+        found = 0;
     r_u64(&r, "count", found);
     if (!found) {
         r_fail(&r, "no PCI device %04x:%04x in /sys/bus/pci/devices", LSI_VENDOR, LSI_DEVICE);
@@ -775,12 +517,8 @@ static int t_pci_find(void)
     }
     r_str(&r, "bdf", g_bdf);
     char p[300];
-    snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/config", g_bdf);
-    cfg_fd = open(p, O_RDWR | O_CLOEXEC);
-    if (cfg_fd < 0) {
-        r_fail(&r, "open %s: %s", p, strerror(errno));
+    if (cfg_open(&r, g_bdf))
         return r_emit(&r);
-    }
     uint8_t c[64];
     if (cfg_read(0, c, sizeof(c))) {
         r_fail(&r, "config read failed");
@@ -1214,8 +952,7 @@ static int t_throughput(void)
     unsigned reps = p_reps > 16 ? 16 : p_reps, reps4 = p_reps4k > 16 ? 16 : p_reps4k;
     unsigned bad = 0;
     for (unsigned i = 0; i < reps && r.ok; i++) {
-        printf("OBE2E-STAGE throughput-1M-%u\n", i + 1);
-        fflush(stdout);
+        stagef("throughput-1M-%u", i + 1);
         uint64_t ns = seq_pass(&r, fd, 1, want, total, MIB, off, "write 1M");
         w1[i] = mbps(total, ns);
         fdatasync(fd);
@@ -1226,8 +963,7 @@ static int t_throughput(void)
             bad++;
     }
     for (unsigned i = 0; i < reps4 && r.ok; i++) {
-        printf("OBE2E-STAGE throughput-4k-%u\n", i + 1);
-        fflush(stdout);
+        stagef("throughput-4k-%u", i + 1);
         uint64_t ns = seq_pass(&r, fd, 1, want, t4k, 4096, off, "write 4k");
         w4[i] = mbps(t4k, ns);
         fdatasync(fd);
@@ -1590,7 +1326,7 @@ static int unbind(char *err, size_t elen)
     }
     unsigned cmd = cfg16(4);
     if (!(cmd & 2))
-        cfg_write16(4, (uint16_t)(cmd | 2));
+        cfg_w16(4, (uint16_t)(cmd | 2));
     g_unbound = 1;
     return 0;
 }
@@ -1621,16 +1357,7 @@ static int t_mmio_latency(void)
         if (*scratch != v)
             bad++;
     }
-    uint64_t t2 = now_ns();
-    unsigned nc = n / 20 ? n / 20 : 1;
-    for (unsigned i = 0; i < nc; i++)
-        (void)cfg16(0);
-    uint64_t t3 = now_ns();
-    r_u64(&r, "reads", n);
-    r_num(&r, "read_us", (t1 - t0) / 1e3 / n);
-    r_num(&r, "write_read_us", (t2 - t1) / 1e3 / nw);
-    r_num(&r, "config_read_us", (t3 - t2) / 1e3 / nc);
-    r_u64(&r, "mismatches", bad);
+    r_mmio_latency(&r, n, nw, t0, t1, bad);
     if (bad)
         r_fail(&r, "SCRATCHA did not hold the written value %u times", bad);
     return r_emit(&r);
@@ -1718,12 +1445,6 @@ static int t_rebind(void)
 
 enum need { NEED_HBA = 1, NEED_DISK0 = 2, NEED_DISK1 = 4 };
 
-struct test {
-    const char *name;
-    int (*fn)(void);
-    int needs;
-};
-
 static const struct test TESTS[] = {
     {"pci-find", t_pci_find, 0},
     {"disks", t_disks, NEED_HBA},
@@ -1738,56 +1459,23 @@ static const struct test TESTS[] = {
     {NULL, NULL, 0},
 };
 
+static const char *lsi_why_not(const struct test *t)
+{
+    if ((t->needs & NEED_HBA) && !g_bdf[0])
+        return "pci-find found no LSI53C895A";
+    if ((t->needs & NEED_DISK0) && !g_disk[0].present)
+        return "disk0 (SCSI target 0) did not appear";
+    if ((t->needs & NEED_DISK1) && !g_disk[1].present)
+        return "disk1 (SCSI target 1) did not appear";
+    if ((t->needs & (NEED_DISK0 | NEED_DISK1)) && g_unbound)
+        return "the driver was unbound";
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && (!strcmp(argv[1], "pattern") || !strcmp(argv[1], "verify")))
         return host_main(argc, argv);
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    parse_cmdline();
-    for (int i = 1; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "--skip"))
-            snprintf(p_skip, sizeof(p_skip), "%s", argv[++i]);
-
-    printf("OBE2E-PLAN {\"workload\":\"lsitest\",\"mode\":\"%s\",\"tests\":[", p_mode);
-    int first = 1;
-    for (const struct test *t = TESTS; t->name; t++)
-        if (!in_list(p_skip, t->name)) {
-            printf("%s\"%s\"", first ? "" : ",", t->name);
-            first = 0;
-        }
-    printf("],\"skipped\":[");
-    first = 1;
-    for (const struct test *t = TESTS; t->name; t++)
-        if (in_list(p_skip, t->name)) {
-            printf("%s\"%s\"", first ? "" : ",", t->name);
-            first = 0;
-        }
-    printf("]}\n");
-    fflush(stdout);
-
-    for (const struct test *t = TESTS; t->name; t++) {
-        if (in_list(p_skip, t->name))
-            continue;
-        printf("OBE2E-STAGE %s\n", t->name);
-        fflush(stdout);
-        const char *why = NULL;
-        if ((t->needs & NEED_HBA) && !g_bdf[0])
-            why = "pci-find found no LSI53C895A";
-        else if ((t->needs & NEED_DISK0) && !g_disk[0].present)
-            why = "disk0 (SCSI target 0) did not appear";
-        else if ((t->needs & NEED_DISK1) && !g_disk[1].present)
-            why = "disk1 (SCSI target 1) did not appear";
-        else if ((t->needs & (NEED_DISK0 | NEED_DISK1)) && g_unbound)
-            why = "the driver was unbound";
-        if (why) {
-            struct res r;
-            r_init(&r, t->name);
-            r_fail(&r, "not run: %s", why);
-            r_emit(&r);
-            continue;
-        }
-        t->fn();
-    }
-    logf_("lsitest: %d passed, %d failed", g_passed, g_failed);
-    return g_failed ? 1 : 0;
+    obe2e_start(argc, argv, lsi_param, 0);
+    return run_tests("lsitest", TESTS, lsi_why_not, NULL);
 }
