@@ -1424,8 +1424,16 @@ static int t_rebind(void)
         return r_emit(&r);
     }
     r_str(&r, "disk0", g_disk[0].name);
-    /* the first 64 KiB of disk0 were never written: pattern A */
-    int fd = open(g_disk[0].dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    /* the first 64 KiB of disk0 were never written: pattern A. The node
+     * can appear before sd has finished attaching the disk (ENXIO for a
+     * while, longer on a loaded host): retry for up to 10 s. */
+    int fd = -1;
+    for (int tries = 0; tries < 200; tries++) {
+        fd = open(g_disk[0].dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+        if (fd >= 0 || (errno != ENXIO && errno != ENODEV && errno != ENOENT))
+            break;
+        usleep(50000);
+    }
     if (fd < 0) {
         r_fail(&r, "open %s: %s", g_disk[0].dev, strerror(errno));
         return r_emit(&r);
