@@ -414,12 +414,10 @@ static int32_t cmd_verify(struct scsi_hd_req *r)
 {
     const uint8_t *c = r->req.cdb;
 
+    /* QEMU's scsi-hd checks nothing else: no medium access, no range
+     * check (any LBA is GOOD). */
     if (c[1] & 6) {
         hd_fail(r, OB_SENSE_INVALID_FIELD);     /* BYTCHK: not on scsi-hd */
-        return 0;
-    }
-    if (!range_ok(hd_of(r), ob_scsi_cdb_lba(c), ob_scsi_cdb_blocks(c))) {
-        hd_fail(r, OB_SENSE_LBA_OUT_OF_RANGE);
         return 0;
     }
     hd_good(r);
