@@ -58,12 +58,16 @@ static uint32_t *reg_u32(struct lsi_state *s, const struct lsi_reg *r, unsigned 
 static uint8_t reg_load(struct lsi_state *s, const struct lsi_reg *r, unsigned off)
 {
     unsigned shift;
+    const uint32_t *w;
 
     switch (r->kind) {
     case LSI_REG_U8:
         return *reg_u8(s, r);
     case LSI_REG_U32:
-        return (uint8_t)(*reg_u32(s, r, off, &shift) >> shift);
+        /* reg_u32() sets SHIFT: call it before SHIFT is read (the operands
+         * of >> are unsequenced) */
+        w = reg_u32(s, r, off, &shift);
+        return (uint8_t)(*w >> shift);
     case LSI_REG_CONST:
         return r->reset;
     default:
