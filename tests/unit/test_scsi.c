@@ -58,15 +58,37 @@ static struct {
     char path[128];              /* image of drive d0 */
     char path2[128];             /* image of drive d1 */
     struct scsi_hd *hd;          /* the disk at target 0, LUN 0 */
+    void *bufs[4];               /* test buffers, freed by the teardown */
 } st;
+
+/* A buffer that lives until the teardown (also after a fatal assertion). */
+static void *st_alloc(size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(st.bufs) / sizeof(st.bufs[0]); i++) {
+        if (!st.bufs[i]) {
+            st.bufs[i] = malloc(len);
+            return st.bufs[i];
+        }
+    }
+    return NULL;
+}
 
 /* ---- the fake HBA ------------------------------------------------------- */
 
+/* A deferred continue holds a reference: the request may be cancelled
+ * (and the HBA's reference dropped) before it runs. */
 static void st_continue_cb(evutil_socket_t fd, short what, void *arg)
 {
+    struct ob_scsi_req *r = arg;
+
     (void)fd;
     (void)what;
-    ob_scsi_req_continue(arg);
+    if (!r->io_canceled) {
+        ob_scsi_req_continue(r);
+    }
+    ob_scsi_req_unref(r);
 }
 
 static void st_transfer_data(struct ob_scsi_req *r, uint32_t len)
@@ -90,8 +112,8 @@ static void st_transfer_data(struct ob_scsi_req *r, uint32_t len)
     if (st.defer) {
         struct timeval zero = { 0, 0 };
 
-        CU_ASSERT_FATAL(event_base_once(st.ctx.base, -1, EV_TIMEOUT, st_continue_cb, r,
-                                        &zero) == 0);
+        CU_ASSERT_FATAL(event_base_once(st.ctx.base, -1, EV_TIMEOUT, st_continue_cb,
+                                        ob_scsi_req_ref(r), &zero) == 0);
         return;
     }
     ob_scsi_req_continue(r);
@@ -127,6 +149,22 @@ static const struct ob_scsi_bus_ops st_bus_ops = {
     .complete = st_complete,
     .cancelled = st_cancelled,
 };
+
+/* Runs the loop until *COUNTER reaches WANT (5 s at most). */
+static bool st_run_until(const unsigned *counter, unsigned want)
+{
+    struct timespec t0, t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (*counter < want) {
+        event_base_loop(st.ctx.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec > 5) {
+            return false;
+        }
+    }
+    return true;
+}
 
 /* Runs the loop until IO completed (5 s at most). */
 static bool st_wait(const struct st_io *io)
@@ -391,6 +429,8 @@ static void st_setup(void)
 
 static void st_teardown(void)
 {
+    size_t i;
+
     if (st.bus_ok) {
         ob_scsi_bus_fini(&st.bus);
     }
@@ -398,6 +438,9 @@ static void st_teardown(void)
         ob_ctx_fini(&st.ctx);
     }
     rm_rf(st.dir);
+    for (i = 0; i < sizeof(st.bufs) / sizeof(st.bufs[0]); i++) {
+        free(st.bufs[i]);
+    }
 }
 
 /* ---- CDB builders ------------------------------------------------------- */
@@ -455,6 +498,15 @@ static void rw(struct st_io *io, uint8_t op, uint64_t lba, uint32_t blocks, void
     st_exec(io, c, len, buf, cap);
 }
 
+static bool all_zero(const uint8_t *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len && p[i] == 0; i++) {
+    }
+    return i == len;
+}
+
 /* ---- INQUIRY ------------------------------------------------------------ */
 
 static void test_inquiry_standard(void)
@@ -499,6 +551,23 @@ static void test_inquiry_standard(void)
     EXPECT_GOOD(&io, 0);
     /* the unit attention is still there for the first other command */
     clear_ua(0, 0);
+}
+
+static void test_inquiry_long_allocation(void)
+{
+    uint8_t b[300];
+    struct st_io io;
+
+    /* at most 256 bytes are built; the rest of the allocation length is
+     * zero padding, and the additional length stops at 256 - 5 */
+    st_disk("", "");
+    memset(b, 0xee, sizeof(b));
+    EXEC(&io, b, sizeof(b), 0x12, 0, 0, 0x01, 0x2c, 0);
+    EXPECT_GOOD(&io, 300);
+    UT_EQ(io.residual, 0);
+    UT_EQ(b[4], 251);
+    UT_EQ(b[8], 'Q');
+    CU_ASSERT(all_zero(b + 36, sizeof(b) - 36));
 }
 
 static void test_inquiry_properties(void)
@@ -902,15 +971,6 @@ static void test_read_capacity_4k_blocks(void)
 #define PAGE_08_WCE 0x08, 0x12, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 #define PAGE_08_WT  0x08, 0x12, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 
-static bool all_zero(const uint8_t *p, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len && p[i] == 0; i++) {
-    }
-    return i == len;
-}
-
 static void test_mode_sense6_all_pages(void)
 {
     static const uint8_t want[100] = {
@@ -927,6 +987,21 @@ static void test_mode_sense6_all_pages(void)
     UT_EQ(io.residual, 0);
     UT_BYTES(b, want, sizeof(want));
     CU_ASSERT(all_zero(b + sizeof(want), sizeof(b) - sizeof(want)));
+}
+
+static void test_mode_sense6_short_allocation(void)
+{
+    static const uint8_t want[6] = { 99, 0x00, 0x10, 8, 0x00, 0x00 };
+    uint8_t b[16];
+    struct st_io io;
+
+    /* the mode data length still tells the whole length */
+    st_ready_disk("", "");
+    memset(b, 0xee, sizeof(b));
+    EXEC(&io, b, sizeof(b), 0x1a, 0, 0x3f, 0, 6, 0);
+    EXPECT_GOOD(&io, 6);
+    UT_BYTES(b, want, sizeof(want));
+    UT_EQ(b[6], 0xee);
 }
 
 static void test_mode_sense6_caching(void)
@@ -1161,7 +1236,7 @@ static void test_missing_lun0(void)
 static void test_read_variants(void)
 {
     static const uint8_t ops[] = { 0x08, 0x28, 0xa8, 0x88 };
-    uint8_t *b = malloc(64 * 512);
+    uint8_t *b = st_alloc(64 * 512);
     struct st_io io;
     size_t i;
 
@@ -1183,12 +1258,11 @@ static void test_read_variants(void)
     rw(&io, 0x08, IMG_BLOCKS - 1, 1, b, 512);
     EXPECT_GOOD(&io, 512);
     check_pattern(b, (uint64_t)(IMG_BLOCKS - 1) * 512, 512, 1);
-    free(b);
 }
 
 static void test_read6_zero_is_256(void)
 {
-    uint8_t *b = malloc(257 * 512);
+    uint8_t *b = st_alloc(257 * 512);
     struct st_io io;
 
     CU_ASSERT_FATAL(b != NULL);
@@ -1203,7 +1277,6 @@ static void test_read6_zero_is_256(void)
     rw(&io, 0x28, 7, 0, b, 512);
     UT_EQ(io.enq, 0);
     EXPECT_GOOD(&io, 0);
-    free(b);
 }
 
 static void fill(uint8_t *b, size_t len, unsigned seed)
@@ -1218,7 +1291,7 @@ static void fill(uint8_t *b, size_t len, unsigned seed)
 static void test_write_variants(void)
 {
     static const uint8_t ops[] = { 0x0a, 0x2a, 0xaa, 0x8a };
-    uint8_t *w = malloc(32 * 512), *r = malloc(32 * 512), edge[512];
+    uint8_t *w = st_alloc(32 * 512), *r = st_alloc(32 * 512), edge[512];
     struct st_io io;
     size_t i;
 
@@ -1244,13 +1317,11 @@ static void test_write_variants(void)
         EXPECT_GOOD(&io, n * 512);
         UT_BYTES(r, w, n * 512);
     }
-    free(w);
-    free(r);
 }
 
 static void test_write6_zero_is_256(void)
 {
-    uint8_t *w = malloc(256 * 512);
+    uint8_t *w = st_alloc(256 * 512);
     struct st_io io;
 
     CU_ASSERT_FATAL(w != NULL);
@@ -1260,7 +1331,6 @@ static void test_write6_zero_is_256(void)
     UT_EQ(io.enq, -256 * 512);
     EXPECT_GOOD(&io, 256 * 512);
     check_image(st.path, 1000 * 512, w, 256 * 512);
-    free(w);
 }
 
 static void test_write_fua_and_verify(void)
@@ -1301,7 +1371,7 @@ static void test_write_fua_and_verify(void)
 
 static void test_large_transfers(void)
 {
-    uint8_t *w = malloc(BIG_LEN), *r = malloc(BIG_LEN);
+    uint8_t *w = st_alloc(BIG_LEN), *r = st_alloc(BIG_LEN);
     struct st_io io;
 
     CU_ASSERT_FATAL(w != NULL && r != NULL);
@@ -1317,13 +1387,11 @@ static void test_large_transfers(void)
     EXPECT_GOOD(&io, BIG_LEN);
     CU_ASSERT(io.chunks >= BIG_LEN / SCSI_HD_CHUNK);
     check_image(st.path, 3000 * 512, w, BIG_LEN);
-    free(w);
-    free(r);
 }
 
 static void test_deferred_hba(void)
 {
-    uint8_t *w = malloc(BIG_LEN), *r = malloc(BIG_LEN), inq[36];
+    uint8_t *w = st_alloc(BIG_LEN), *r = st_alloc(BIG_LEN), inq[36];
     struct st_io io;
 
     CU_ASSERT_FATAL(w != NULL && r != NULL);
@@ -1340,8 +1408,6 @@ static void test_deferred_hba(void)
     EXEC(&io, inq, sizeof(inq), 0x12, 0, 0, 0, 36, 0);
     EXPECT_GOOD(&io, 36);
     UT_EQ(inq[2], 5);
-    free(w);
-    free(r);
 }
 
 static void test_lba_out_of_range(void)
@@ -1579,7 +1645,7 @@ static void test_mode_select_wce(void)
 
 static void test_cancel_in_flight(void)
 {
-    uint8_t *b = malloc(BIG_LEN);
+    uint8_t *b = st_alloc(BIG_LEN);
     uint8_t c[OB_SCSI_MAX_CDB];
     struct ob_scsi_req *r;
     struct st_io io;
@@ -1605,11 +1671,49 @@ static void test_cancel_in_flight(void)
     rw(&io, 0x28, 8, 2, b, 1024);
     EXPECT_GOOD(&io, 1024);
     check_pattern(b, 8 * 512, 1024, 1);
-    free(b);
+}
+
+static void test_reset_in_flight(void)
+{
+    uint8_t *w = st_alloc(BIG_LEN), *r = st_alloc(BIG_LEN);
+    uint8_t c[OB_SCSI_MAX_CDB];
+    struct ob_scsi_req *req;
+    struct st_io io;
+    unsigned len;
+
+    CU_ASSERT_FATAL(w != NULL && r != NULL);
+    st_ready_disk("", "");
+    /* a WRITE whose data the HBA hands over from the loop, interrupted
+     * by a bus reset after its first chunk went to the disk */
+    st.defer = true;
+    fill(w, BIG_LEN, 11);
+    memset(&io, 0, sizeof(io));
+    io.buf = w;
+    io.cap = BIG_LEN;
+    len = rw_cdb(c, 0x2a, 64, BIG_LEN / 512);
+    req = ob_scsi_req_new(&st.bus, 0, 0, st.tag++, c, len, &io);
+    CU_ASSERT_FATAL(req != NULL);
+    UT_EQ(ob_scsi_req_enqueue(req), -(int32_t)BIG_LEN);
+    ob_scsi_req_continue(req);
+    CU_ASSERT_FATAL(st_run_until(&io.chunks, 2));
+    ob_scsi_bus_reset(&st.bus);
+    CU_ASSERT(io.cancelled);
+    CU_ASSERT(!io.done);
+    /* after the unit attention, the disk works; what was written before
+     * the reset is there, what was not is the old data */
+    st.defer = false;
+    clear_ua(0, 0);
+    rw(&io, 0x28, 64, BIG_LEN / 512, r, BIG_LEN);
+    EXPECT_GOOD(&io, BIG_LEN);
+    UT_BYTES(r, w, SCSI_HD_CHUNK);
+    check_pattern(r + 2 * SCSI_HD_CHUNK, 64 * 512 + 2 * SCSI_HD_CHUNK,
+                  BIG_LEN - 2 * SCSI_HD_CHUNK, 1);
+    check_image(st.path, 64 * 512, r, BIG_LEN);
 }
 
 static const struct ut_test scsi_tests[] = {
     UT_TEST(test_inquiry_standard),
+    UT_TEST(test_inquiry_long_allocation),
     UT_TEST(test_inquiry_properties),
     UT_TEST(test_inquiry_no_tcq),
     UT_TEST(test_inquiry_page_without_evpd),
@@ -1630,6 +1734,7 @@ static const struct ut_test scsi_tests[] = {
     UT_TEST(test_read_capacity16_physical_block),
     UT_TEST(test_read_capacity_4k_blocks),
     UT_TEST(test_mode_sense6_all_pages),
+    UT_TEST(test_mode_sense6_short_allocation),
     UT_TEST(test_mode_sense6_caching),
     UT_TEST(test_mode_sense_write_cache_off),
     UT_TEST(test_mode_sense_control_page),
@@ -1658,6 +1763,7 @@ static const struct ut_test scsi_tests[] = {
     UT_TEST(test_seek_reserve_format),
     UT_TEST(test_mode_select_wce),
     UT_TEST(test_cancel_in_flight),
+    UT_TEST(test_reset_in_flight),
     UT_END,
 };
 
