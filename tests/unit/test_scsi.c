@@ -481,7 +481,8 @@ static void put64(uint8_t *p, uint64_t v)
     put32(p + 4, (uint32_t)v);
 }
 
-/* A READ/WRITE CDB of OP's group for LBA and BLOCKS; returns its length. */
+/* A READ/WRITE (or VERIFY, WRITE SAME) CDB of OP's group for LBA and
+ * BLOCKS; returns its length. */
 static unsigned rw_cdb(uint8_t *c, uint8_t op, uint64_t lba, uint32_t blocks)
 {
     memset(c, 0, OB_SCSI_MAX_CDB);
@@ -493,6 +494,7 @@ static unsigned rw_cdb(uint8_t *c, uint8_t op, uint64_t lba, uint32_t blocks)
         c[4] = (uint8_t)blocks;         /* 0 means 256 */
         return 6;
     case 1:
+    case 2:
         put32(c + 2, (uint32_t)lba);
         put16(c + 7, blocks);
         return 10;
@@ -1661,6 +1663,109 @@ static void test_mode_select_wce(void)
     UT_EQ(io.sense[12], 0x26);
 }
 
+/* MODE SELECT(6) with PF=1 and a block descriptor of block length BS. */
+static void mode_select_bs(struct st_io *io, uint32_t bs)
+{
+    uint8_t p[12] = { 0, 0, 0, 8, 0, 0, 0, 0, 0 };
+
+    p[9] = (uint8_t)(bs >> 16);
+    p[10] = (uint8_t)(bs >> 8);
+    p[11] = (uint8_t)bs;
+    EXEC(io, p, sizeof(p), 0x15, 0x10, 0, 0, 12, 0);
+}
+
+static void read_capacity10(uint32_t *last, uint32_t *bs)
+{
+    uint8_t b[8];
+    struct st_io io;
+
+    EXEC(&io, b, sizeof(b), 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    EXPECT_GOOD(&io, 8);
+    *last = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    *bs = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
+}
+
+static void test_mode_select_block_size(void)
+{
+    /* 200 blocks of 1536 bytes: more than one chunk, which 1536 does
+     * not divide */
+    enum { BS = 1536, N = 200, LBA = 1000 };
+    static const uint8_t want_bd[12] = {
+        31, 0x00, 0x10, 8, 0x00, 0x00, 0x0a, 0xaa, 0x00, 0x00, 0x06, 0x00,
+    };
+    uint8_t *w = st_alloc(N * BS), *r = st_alloc(N * BS), b[12];
+    uint8_t c[OB_SCSI_MAX_CDB];
+    uint32_t last, bs, i;
+    struct st_io io;
+    unsigned len;
+
+    CU_ASSERT_FATAL(w != NULL && r != NULL);
+    st_ready_disk("", "");
+    /* ignored: below 512, above 65024, not a multiple of 512 */
+    mode_select_bs(&io, 256);
+    EXPECT_GOOD(&io, 12);
+    mode_select_bs(&io, 65536);
+    EXPECT_GOOD(&io, 12);
+    mode_select_bs(&io, 1000);
+    EXPECT_GOOD(&io, 12);
+    read_capacity10(&last, &bs);
+    UT_EQ(last, IMG_BLOCKS - 1);
+    UT_EQ(bs, 512);
+    /* a multiple of 512 that is no power of two is taken */
+    mode_select_bs(&io, BS);
+    EXPECT_GOOD(&io, 12);
+    read_capacity10(&last, &bs);
+    UT_EQ(last, IMG_SIZE / BS - 1);
+    UT_EQ(bs, BS);
+    EXEC(&io, b, sizeof(b), 0x1a, 0, 0x08, 0, 12, 0);
+    EXPECT_GOOD(&io, 12);
+    UT_BYTES(b, want_bd, 4 + 8);
+    /* READ and WRITE count in the new blocks */
+    rw(&io, 0x28, LBA, N, r, N * BS);
+    UT_EQ(io.enq, N * BS);
+    EXPECT_GOOD(&io, N * BS);
+    check_pattern(r, (uint64_t)LBA * BS, N * BS, 1);
+    fill(w, N * BS, 12);
+    rw(&io, 0x2a, LBA, N, w, N * BS);
+    EXPECT_GOOD(&io, N * BS);
+    check_image(st.path, (uint64_t)LBA * BS, w, N * BS);
+    /* WRITE SAME(10) replicates one block over N */
+    fill(w, BS, 13);
+    len = rw_cdb(c, 0x41, 2 * LBA, N);
+    st_exec(&io, c, len, w, BS);
+    EXPECT_GOOD(&io, BS);
+    UT_EQ(file_read(st.path, (uint64_t)2 * LBA * BS, r, N * BS), 0);
+    for (i = 0; i < N && memcmp(r + i * BS, w, BS) == 0; i++) {
+    }
+    UT_EQ(i, N);
+    UT_EQ(file_read(st.path, (uint64_t)(2 * LBA + N) * BS, r, BS), 0);
+    check_pattern(r, (uint64_t)(2 * LBA + N) * BS, BS, 1);
+    /* back to 512 */
+    mode_select_bs(&io, 512);
+    EXPECT_GOOD(&io, 12);
+    read_capacity10(&last, &bs);
+    UT_EQ(last, IMG_BLOCKS - 1);
+    UT_EQ(bs, 512);
+}
+
+static void test_not_ready_without_blocks(void)
+{
+    uint8_t b[32];
+    struct st_io io;
+
+    /* a 2 KiB image with 4 KiB blocks has no block at all */
+    CU_ASSERT_FATAL(make_image(st.path2, 2048, 2) == 0);
+    CU_ASSERT_FATAL(disk_new("d1", st.path2, "",
+                             ",id=hd1,scsi-id=0,lun=0,logical_block_size=4096") != NULL);
+    clear_ua(0, 0);
+    EXEC(&io, b, sizeof(b), 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    EXPECT_SENSE(&io, 0x02, 0x04, 0x03);
+    EXEC(&io, b, sizeof(b), 0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0);
+    EXPECT_SENSE(&io, 0x02, 0x04, 0x03);
+    rw(&io, 0x28, 0, 1, b, sizeof(b));
+    EXPECT_SENSE(&io, 0x05, 0x21, 0x00);
+}
+
 static void test_cancel_in_flight(void)
 {
     uint8_t *b = st_alloc(BIG_LEN);
@@ -1780,6 +1885,8 @@ static const struct ut_test scsi_tests[] = {
     UT_TEST(test_verify10),
     UT_TEST(test_seek_reserve_format),
     UT_TEST(test_mode_select_wce),
+    UT_TEST(test_mode_select_block_size),
+    UT_TEST(test_not_ready_without_blocks),
     UT_TEST(test_cancel_in_flight),
     UT_TEST(test_reset_in_flight),
     UT_END,
