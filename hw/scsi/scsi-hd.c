@@ -139,7 +139,7 @@ static bool hd_io_ok(struct scsi_hd_req *r, int64_t ret, bool is_read)
     if ((is_read ? s->drive->rerror : s->drive->werror) == OB_ERRPOL_IGNORE) {
         return true;
     }
-    status = ob_scsi_sense_from_errno((int)-ret, is_read, &sense);
+    status = ob_scsi_sense_from_errno((int)-ret, &sense);
     if (status == OB_SCSI_CHECK_CONDITION) {
         hd_fail(r, sense);
     } else {
