@@ -1766,6 +1766,38 @@ static void test_not_ready_without_blocks(void)
     EXPECT_SENSE(&io, 0x05, 0x21, 0x00);
 }
 
+static void test_sense_from_errno(void)
+{
+    static const struct {
+        int err;
+        uint8_t status, key, asc, ascq;
+    } map[] = {
+        { EIO, OB_SCSI_CHECK_CONDITION, 0x0b, 0x00, 0x06 },
+        { ENODATA, OB_SCSI_CHECK_CONDITION, 0x03, 0x11, 0x00 },
+        { ENOMEDIUM, OB_SCSI_CHECK_CONDITION, 0x02, 0x3a, 0x00 },
+        { ENOMEM, OB_SCSI_CHECK_CONDITION, 0x04, 0x44, 0x00 },
+        { EREMOTEIO, OB_SCSI_CHECK_CONDITION, 0x04, 0x44, 0x00 },
+        { EINVAL, OB_SCSI_CHECK_CONDITION, 0x05, 0x24, 0x00 },
+        { ENOSPC, OB_SCSI_CHECK_CONDITION, 0x07, 0x27, 0x07 },
+        { EROFS, OB_SCSI_CHECK_CONDITION, 0x0b, 0x00, 0x06 },
+        { EPERM, OB_SCSI_CHECK_CONDITION, 0x0b, 0x00, 0x06 },
+        { EDOM, OB_SCSI_TASK_SET_FULL, 0, 0, 0 },
+        { EBADE, OB_SCSI_RESERVATION_CONFLICT, 0, 0, 0 },
+        { 0, OB_SCSI_GOOD, 0, 0, 0 },
+    };
+    size_t i;
+
+    /* QEMU's mapping of backend errors (lsi53c895a.md 6.3) */
+    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        struct ob_scsi_sense s = { 0, 0, 0 };
+
+        UT_EQ(ob_scsi_sense_from_errno(map[i].err, &s), map[i].status);
+        UT_EQ(s.key, map[i].key);
+        UT_EQ(s.asc, map[i].asc);
+        UT_EQ(s.ascq, map[i].ascq);
+    }
+}
+
 static void test_cancel_in_flight(void)
 {
     uint8_t *b = st_alloc(BIG_LEN);
@@ -1887,6 +1919,7 @@ static const struct ut_test scsi_tests[] = {
     UT_TEST(test_mode_select_wce),
     UT_TEST(test_mode_select_block_size),
     UT_TEST(test_not_ready_without_blocks),
+    UT_TEST(test_sense_from_errno),
     UT_TEST(test_cancel_in_flight),
     UT_TEST(test_reset_in_flight),
     UT_END,
