@@ -1766,6 +1766,94 @@ static void test_not_ready_without_blocks(void)
     EXPECT_SENSE(&io, 0x05, 0x21, 0x00);
 }
 
+static void test_write_same(void)
+{
+    uint8_t blk[512], zero[512], got[4 * 512], c[OB_SCSI_MAX_CDB];
+    struct st_io io;
+    unsigned len, i;
+
+    st_ready_disk("", "");
+    memset(zero, 0, sizeof(zero));
+    /* WRITE SAME(16): one block of data over 4 */
+    fill(blk, sizeof(blk), 21);
+    len = rw_cdb(c, 0x93, 300, 4);
+    st_exec(&io, c, len, blk, sizeof(blk));
+    UT_EQ(io.enq, -512);
+    EXPECT_GOOD(&io, 512);
+    UT_EQ(file_read(st.path, 300 * 512, got, sizeof(got)), 0);
+    for (i = 0; i < 4; i++) {
+        UT_BYTES(got + i * 512, blk, 512);
+    }
+    UT_EQ(file_read(st.path, 304 * 512, got, 512), 0);
+    check_pattern(got, 304 * 512, 512, 1);
+    /* WRITE SAME(10) with a zero block */
+    len = rw_cdb(c, 0x41, 310, 2);
+    st_exec(&io, c, len, zero, sizeof(zero));
+    EXPECT_GOOD(&io, 512);
+    UT_EQ(file_read(st.path, 310 * 512, got, 1024), 0);
+    CU_ASSERT(all_zero(got, 1024));
+    /* NDOB: zeroes without a data block */
+    len = rw_cdb(c, 0x93, 320, 3);
+    c[1] = 0x01;
+    st_exec(&io, c, len, NULL, 0);
+    UT_EQ(io.enq, 0);
+    EXPECT_GOOD(&io, 0);
+    UT_EQ(file_read(st.path, 320 * 512, got, 3 * 512), 0);
+    CU_ASSERT(all_zero(got, 3 * 512));
+    /* zero blocks, PBDATA/LBDATA, past the end */
+    len = rw_cdb(c, 0x93, 320, 0);
+    st_exec(&io, c, len, blk, sizeof(blk));
+    EXPECT_SENSE(&io, 0x05, 0x24, 0x00);
+    len = rw_cdb(c, 0x93, 320, 1);
+    c[1] = 0x04;
+    st_exec(&io, c, len, blk, sizeof(blk));
+    EXPECT_SENSE(&io, 0x05, 0x24, 0x00);
+    len = rw_cdb(c, 0x93, IMG_BLOCKS - 1, 2);
+    st_exec(&io, c, len, blk, sizeof(blk));
+    EXPECT_SENSE(&io, 0x05, 0x21, 0x00);
+    /* a read-only drive */
+    CU_ASSERT_FATAL(disk_new("d1", st.path, ",readonly=on", ",scsi-id=1,lun=0") != NULL);
+    clear_ua(1, 0);
+    len = rw_cdb(c, 0x93, 0, 1);
+    st_exec_at(&io, 1, 0, c, len, blk, sizeof(blk));
+    EXPECT_SENSE(&io, 0x07, 0x27, 0x00);
+}
+
+static void test_unmap(void)
+{
+    /* parameter list: header (data length, descriptor length), then
+     * 16-byte descriptors (LBA, blocks) */
+    uint8_t p[24] = { 0, 22, 0, 16, 0, 0, 0, 0,
+                      0, 0, 0, 0, 0, 0, 0x01, 0x00, 0, 0, 0, 8, 0, 0, 0, 0 };
+    uint8_t got[8 * 512];
+    struct st_io io;
+
+    st_ready_disk("", "");
+    EXEC(&io, p, sizeof(p), 0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0);
+    UT_EQ(io.enq, -24);
+    EXPECT_GOOD(&io, 24);
+    /* discard=ignore (the default): the data stays */
+    UT_EQ(file_read(st.path, 256 * 512, got, sizeof(got)), 0);
+    check_pattern(got, 256 * 512, sizeof(got), 1);
+    /* ANCHOR */
+    EXEC(&io, p, sizeof(p), 0x42, 1, 0, 0, 0, 0, 0, 0, 24, 0);
+    EXPECT_SENSE(&io, 0x05, 0x24, 0x00);
+    /* a descriptor area that is no multiple of 16 */
+    p[3] = 12;
+    EXEC(&io, p, sizeof(p), 0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0);
+    CU_ASSERT(io.status == OB_SCSI_CHECK_CONDITION);
+    UT_EQ(io.sense[12], 0x1a);
+    /* a range past the end */
+    p[3] = 16;
+    p[12] = 0x00;
+    p[13] = 0x00;
+    p[14] = 0x1f;
+    p[15] = 0xfc;
+    EXEC(&io, p, sizeof(p), 0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0);
+    CU_ASSERT(io.status == OB_SCSI_CHECK_CONDITION);
+    UT_EQ(io.sense[12], 0x21);
+}
+
 static void test_sense_from_errno(void)
 {
     static const struct {
@@ -1919,6 +2007,8 @@ static const struct ut_test scsi_tests[] = {
     UT_TEST(test_mode_select_wce),
     UT_TEST(test_mode_select_block_size),
     UT_TEST(test_not_ready_without_blocks),
+    UT_TEST(test_write_same),
+    UT_TEST(test_unmap),
     UT_TEST(test_sense_from_errno),
     UT_TEST(test_cancel_in_flight),
     UT_TEST(test_reset_in_flight),
