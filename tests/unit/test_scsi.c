@@ -1854,6 +1854,76 @@ static void test_unmap(void)
     UT_EQ(io.sense[12], 0x21);
 }
 
+/* Enqueues a command without waiting for it. */
+static void st_start(struct st_io *io, const uint8_t *cdb, unsigned cdb_len, void *buf,
+                     size_t cap)
+{
+    struct ob_scsi_req *r;
+
+    memset(io, 0, sizeof(*io));
+    io->buf = buf;
+    io->cap = cap;
+    r = ob_scsi_req_new(&st.bus, 0, 0, st.tag++, cdb, cdb_len, io);
+    CU_ASSERT_FATAL(r != NULL);
+    io->enq = ob_scsi_req_enqueue(r);
+    if (io->enq != 0 && !io->done) {
+        ob_scsi_req_continue(r);
+    }
+}
+
+static void test_queued_commands(void)
+{
+    enum { N = 6, BLOCKS = 96 };
+    static struct st_io ios[N];
+    uint8_t *b = st_alloc(N * BLOCKS * 512), *w = st_alloc(BLOCKS * 512);
+    uint8_t c[OB_SCSI_MAX_CDB];
+    unsigned len, i, done = 0;
+    struct timespec t0, t;
+
+    CU_ASSERT_FATAL(b != NULL && w != NULL);
+    st_ready_disk("", "");
+    /* tagged queuing: READs of different ranges and a WRITE elsewhere, all
+     * in flight together, each completing on its own */
+    for (i = 0; i < N - 1; i++) {
+        len = rw_cdb(c, 0x28, 500 + 200 * i, BLOCKS);
+        st_start(&ios[i], c, len, b + i * BLOCKS * 512, BLOCKS * 512);
+    }
+    fill(w, BLOCKS * 512, 31);
+    len = rw_cdb(c, 0x2a, 4000, BLOCKS);
+    st_start(&ios[N - 1], c, len, w, BLOCKS * 512);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (done < N) {
+        event_base_loop(st.ctx.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+        for (i = 0, done = 0; i < N; i++) {
+            done += ios[i].done;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        CU_ASSERT_FATAL(t.tv_sec - t0.tv_sec <= 5);
+    }
+    for (i = 0; i < N - 1; i++) {
+        EXPECT_GOOD(&ios[i], BLOCKS * 512);
+        check_pattern(b + i * BLOCKS * 512, (500 + 200 * (uint64_t)i) * 512,
+                      BLOCKS * 512, 1);
+    }
+    EXPECT_GOOD(&ios[N - 1], BLOCKS * 512);
+    check_image(st.path, 4000 * 512, w, BLOCKS * 512);
+}
+
+static void test_target_reset_no_ua(void)
+{
+    struct st_io io;
+
+    /* BUS DEVICE RESET cancels the target's requests but, as in QEMU,
+     * sets no unit attention; a bus reset does */
+    st_ready_disk("", "");
+    ob_scsi_bus_cancel_target(&st.bus, 0);
+    EXEC(&io, NULL, 0, 0x00, 0, 0, 0, 0, 0);
+    EXPECT_GOOD(&io, 0);
+    ob_scsi_bus_reset(&st.bus);
+    EXEC(&io, NULL, 0, 0x00, 0, 0, 0, 0, 0);
+    EXPECT_SENSE(&io, 0x06, 0x29, 0x00);
+}
+
 static void test_sense_from_errno(void)
 {
     static const struct {
@@ -2009,6 +2079,8 @@ static const struct ut_test scsi_tests[] = {
     UT_TEST(test_not_ready_without_blocks),
     UT_TEST(test_write_same),
     UT_TEST(test_unmap),
+    UT_TEST(test_queued_commands),
+    UT_TEST(test_target_reset_no_ua),
     UT_TEST(test_sense_from_errno),
     UT_TEST(test_cancel_in_flight),
     UT_TEST(test_reset_in_flight),
