@@ -1246,6 +1246,9 @@ static void test_missing_lun0(void)
     EXPECT_GOOD(&io, 36);
     UT_BYTES(b, want, sizeof(want));
     clear_ua(3, 2);
+    /* other commands fail as ILLEGAL REQUEST (QEMU says INVALID OPCODE for
+     * LUN 0, the model LUN NOT SUPPORTED as lsi53c895a.md 6.4 has it: only
+     * the sense key is checked) */
     EXEC_AT(&io, 3, 0, b, sizeof(b), 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     CU_ASSERT(io.status == OB_SCSI_CHECK_CONDITION);
     UT_EQ(io.sense[2], 0x05);
