@@ -230,8 +230,10 @@ unsigned ob_scsi_convert_sense(const uint8_t *in, unsigned in_len, uint8_t *out,
     return n;
 }
 
-uint8_t ob_scsi_sense_from_errno(int err, bool is_read, struct ob_scsi_sense *s)
+uint8_t ob_scsi_sense_from_errno(int err, struct ob_scsi_sense *s)
 {
+    /* QEMU's mapping, the same for reads and writes: a plain EIO is an
+     * ABORTED COMMAND (the guest retries), only ENODATA a MEDIUM ERROR. */
     switch (err) {
     case 0:
         return OB_SCSI_GOOD;
@@ -239,23 +241,17 @@ uint8_t ob_scsi_sense_from_errno(int err, bool is_read, struct ob_scsi_sense *s)
         return OB_SCSI_TASK_SET_FULL;
     case EBADE:
         return OB_SCSI_RESERVATION_CONFLICT;
-    case EIO:
     case ENODATA:
-        *s = is_read ? OB_SENSE_MEDIUM_ERROR_READ : OB_SENSE_MEDIUM_ERROR_WRITE;
+        *s = OB_SENSE_MEDIUM_ERROR_READ;
         break;
     case ENOSPC:
         *s = OB_SENSE_SPACE_ALLOC_FAILED;
-        break;
-    case EROFS:
-    case EACCES:
-        *s = OB_SENSE_WRITE_PROTECTED;
         break;
     case EINVAL:
         *s = OB_SENSE_INVALID_FIELD;
         break;
     case ENOMEM:
     case EREMOTEIO:
-    case ENODEV:
         *s = OB_SENSE_TARGET_FAILURE;
         break;
     case ENOMEDIUM:

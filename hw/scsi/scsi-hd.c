@@ -85,6 +85,15 @@ static uint64_t be64_at(const uint8_t *p)
 
 /* ---- buffers, completion, errors --------------------------------------- */
 
+/* Bytes of the next step of a transfer of LEFT bytes: at most
+ * SCSI_HD_CHUNK, in whole blocks (the block size need not divide it). */
+static uint32_t hd_chunk_cap(const struct scsi_hd *s, uint64_t left)
+{
+    uint32_t max = SCSI_HD_CHUNK - SCSI_HD_CHUNK % s->bs;
+
+    return left < max ? (uint32_t)left : max;
+}
+
 /* An aligned, zeroed buffer of at least LEN bytes (kept across steps). */
 static int hd_buf(struct scsi_hd_req *r, uint32_t len)
 {
@@ -130,7 +139,7 @@ static bool hd_io_ok(struct scsi_hd_req *r, int64_t ret, bool is_read)
     if ((is_read ? s->drive->rerror : s->drive->werror) == OB_ERRPOL_IGNORE) {
         return true;
     }
-    status = ob_scsi_sense_from_errno((int)-ret, is_read, &sense);
+    status = ob_scsi_sense_from_errno((int)-ret, &sense);
     if (status == OB_SCSI_CHECK_CONDITION) {
         hd_fail(r, sense);
     } else {
@@ -414,12 +423,10 @@ static int32_t cmd_verify(struct scsi_hd_req *r)
 {
     const uint8_t *c = r->req.cdb;
 
+    /* QEMU's scsi-hd checks nothing else: no medium access, no range
+     * check (any LBA is GOOD). */
     if (c[1] & 6) {
         hd_fail(r, OB_SENSE_INVALID_FIELD);     /* BYTCHK: not on scsi-hd */
-        return 0;
-    }
-    if (!range_ok(hd_of(r), ob_scsi_cdb_lba(c), ob_scsi_cdb_blocks(c))) {
-        hd_fail(r, OB_SENSE_LBA_OUT_OF_RANGE);
         return 0;
     }
     hd_good(r);
@@ -536,13 +543,14 @@ bad_param:
     return -1;
 }
 
-/* A block descriptor may change the block size (powers of two, 512 to 32
- * KiB; anything else is ignored, never a size below 512: CVE-2023-42467). */
+/* A block descriptor may change the block size, as QEMU lets it: any
+ * multiple of 512 up to 65024 (only bits 9-15 set); anything else is
+ * ignored, in particular sizes below 512 (CVE-2023-42467). */
 static void mode_select_block_size(struct scsi_hd *s, const uint8_t *bd)
 {
     uint32_t bs = (uint32_t)bd[5] << 16 | (uint32_t)bd[6] << 8 | bd[7];
 
-    if (bs >= 512 && bs <= 32768 && (bs & (bs - 1)) == 0 && bs != s->bs) {
+    if (bs != 0 && (bs & ~0xfe00u) == 0 && bs != s->bs) {
         s->bs = bs;
         s->sdev.blocksize = bs;
     }
@@ -717,7 +725,7 @@ static void process_write_same(struct scsi_hd_req *r)
         hd_io(r, io_zeroes, then_good);
         return;
     }
-    cap = r->left < SCSI_HD_CHUNK ? (uint32_t)r->left : SCSI_HD_CHUNK;
+    cap = hd_chunk_cap(s, r->left);
     block = malloc(bs);
     if (!block) {
         hd_fail(r, OB_SENSE_TARGET_FAILURE);
@@ -799,7 +807,7 @@ static bool rw_check(struct scsi_hd_req *r, uint64_t *blocks)
 
 static int rw_buffer(struct scsi_hd_req *r)
 {
-    uint32_t cap = r->left < SCSI_HD_CHUNK ? (uint32_t)r->left : SCSI_HD_CHUNK;
+    uint32_t cap = hd_chunk_cap(hd_of(r), r->left);
 
     if (hd_buf(r, cap) < 0) {
         hd_fail(r, OB_SENSE_TARGET_FAILURE);

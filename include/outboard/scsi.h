@@ -219,8 +219,9 @@ void ob_scsi_cdb_xfer(const uint8_t *cdb, uint32_t blocksize, uint64_t *xfer,
 uint64_t ob_scsi_cdb_lba(const uint8_t *cdb);
 /* The transfer-length field of a READ/WRITE CDB (0 means 256 for group 0). */
 uint32_t ob_scsi_cdb_blocks(const uint8_t *cdb);
-/* Status (and *S for CHECK CONDITION) for a backend error -ERRNO. */
-uint8_t ob_scsi_sense_from_errno(int err, bool is_read, struct ob_scsi_sense *s);
+/* Status (and *S for CHECK CONDITION) for a backend error -ERRNO, as QEMU
+ * maps it (EIO and unknown errors: ABORTED COMMAND 0B/00/06). */
+uint8_t ob_scsi_sense_from_errno(int err, struct ob_scsi_sense *s);
 /* Fixed (18 bytes) or descriptor (8 bytes) sense from stored fixed sense
  * IN (IN_LEN 0: NO SENSE), at most LEN bytes. Returns the length. */
 unsigned ob_scsi_convert_sense(const uint8_t *in, unsigned in_len, uint8_t *out,

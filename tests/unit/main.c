@@ -31,6 +31,7 @@ static int (*const suite_registrations[])(void) = {
     test_edu_register,
     test_log_register,
     test_block_register,
+    test_scsi_register,
     test_lsi_register,
     test_lsi_scripts_register,
 };
