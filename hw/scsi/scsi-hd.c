@@ -1268,7 +1268,7 @@ static const struct ob_prop scsi_hd_props[] = {
     { "physical_block_size", OB_PROP_U32,
       offsetof(struct scsi_hd, physical_block_size), "0", "0: the logical size" },
     { "removable", OB_PROP_BOOL, offsetof(struct scsi_hd, removable), "off", NULL },
-    { "dpofua", OB_PROP_BOOL, offsetof(struct scsi_hd, dpofua), "on",
+    { "dpofua", OB_PROP_BOOL, offsetof(struct scsi_hd, dpofua), "off",
       "advertise DPO/FUA in MODE SENSE" },
     { "write-cache", OB_PROP_STR, offsetof(struct scsi_hd, write_cache), "auto",
       "on, off, auto (off for cache=writethrough/directsync)" },

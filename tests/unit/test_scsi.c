@@ -994,7 +994,7 @@ static void test_read_capacity_4k_blocks(void)
 static void test_mode_sense6_all_pages(void)
 {
     static const uint8_t want[100] = {
-        99, 0x00, 0x10, 8, BD_4MIB, PAGE_01, PAGE_04, PAGE_05, PAGE_08_WCE,
+        99, 0x00, 0x00, 8, BD_4MIB, PAGE_01, PAGE_04, PAGE_05, PAGE_08_WCE,
     };
     uint8_t b[255];
     struct st_io io;
@@ -1011,7 +1011,7 @@ static void test_mode_sense6_all_pages(void)
 
 static void test_mode_sense6_short_allocation(void)
 {
-    static const uint8_t want[6] = { 99, 0x00, 0x10, 8, 0x00, 0x00 };
+    static const uint8_t want[6] = { 99, 0x00, 0x00, 8, 0x00, 0x00 };
     uint8_t b[16];
     struct st_io io;
 
@@ -1026,8 +1026,8 @@ static void test_mode_sense6_short_allocation(void)
 
 static void test_mode_sense6_caching(void)
 {
-    static const uint8_t want[32] = { 31, 0x00, 0x10, 8, BD_4MIB, PAGE_08_WCE };
-    static const uint8_t want_dbd[24] = { 23, 0x00, 0x10, 0, PAGE_08_WCE };
+    static const uint8_t want[32] = { 31, 0x00, 0x00, 8, BD_4MIB, PAGE_08_WCE };
+    static const uint8_t want_dbd[24] = { 23, 0x00, 0x00, 0, PAGE_08_WCE };
     uint8_t b[64];
     struct st_io io;
 
@@ -1054,7 +1054,7 @@ static void test_mode_sense6_caching(void)
 
 static void test_mode_sense_write_cache_off(void)
 {
-    static const uint8_t want[24] = { 23, 0x00, 0x10, 0, PAGE_08_WT };
+    static const uint8_t want[24] = { 23, 0x00, 0x00, 0, PAGE_08_WT };
     uint8_t b[24];
     struct st_io io;
 
@@ -1089,10 +1089,10 @@ static void test_mode_sense_control_page(void)
 static void test_mode_sense10(void)
 {
     static const uint8_t want8[36] = {
-        0x00, 34, 0x00, 0x10, 0, 0, 0x00, 8, BD_4MIB, PAGE_08_WCE,
+        0x00, 34, 0x00, 0x00, 0, 0, 0x00, 8, BD_4MIB, PAGE_08_WCE,
     };
     static const uint8_t want_all[104] = {
-        0x00, 102, 0x00, 0x10, 0, 0, 0x00, 8, BD_4MIB, PAGE_01, PAGE_04, PAGE_05,
+        0x00, 102, 0x00, 0x00, 0, 0, 0x00, 8, BD_4MIB, PAGE_01, PAGE_04, PAGE_05,
         PAGE_08_WCE,
     };
     uint8_t b[512];
@@ -1114,7 +1114,7 @@ static void test_mode_sense10_geometry_dbd(void)
 {
     /* what SeaBIOS asks of a "QEMU" disk: page 4, DBD, 27 bytes */
     static const uint8_t want[27] = {
-        0x00, 30, 0x00, 0x10, 0, 0, 0x00, 0, 0x04, 0x16, 0x00, 0x00, 0x08, 16,
+        0x00, 30, 0x00, 0x00, 0, 0, 0x00, 0, 0x04, 0x16, 0x00, 0x00, 0x08, 16,
         0x00, 0x00, 0x08, 0x00, 0x00, 0x08, 0x00, 0xc8, 0xff, 0xff, 0xff, 0, 0,
     };
     uint8_t b[27];
@@ -1131,21 +1131,22 @@ static void test_mode_sense_readonly(void)
     uint8_t b[64];
     struct st_io io;
 
-    /* WP (0x80) next to DPOFUA (0x10) in the device-specific parameter */
+    /* WP (0x80) in the device-specific parameter; DPOFUA (0x10) is off by
+     * default, as in QEMU 7.2 */
     st_ready_disk(",readonly=on", "");
     EXEC(&io, b, sizeof(b), 0x1a, 0, 0x3f, 0, 64, 0);
     EXPECT_GOOD(&io, 64);
-    UT_EQ(b[2], 0x90);
+    UT_EQ(b[2], 0x80);
     EXEC(&io, b, sizeof(b), 0x5a, 0, 0x08, 0, 0, 0, 0, 0, 64, 0);
     EXPECT_GOOD(&io, 64);
-    UT_EQ(b[3], 0x90);
-    /* dpofua=off leaves WP alone */
+    UT_EQ(b[3], 0x80);
+    /* dpofua=on adds DPOFUA next to WP */
     CU_ASSERT_FATAL(disk_new("d1", st.path, ",readonly=on",
-                             ",scsi-id=1,lun=0,dpofua=off") != NULL);
+                             ",scsi-id=1,lun=0,dpofua=on") != NULL);
     clear_ua(1, 0);
     EXEC_AT(&io, 1, 0, b, sizeof(b), 0x1a, 0, 0x08, 0, 64, 0);
     EXPECT_GOOD(&io, 64);
-    UT_EQ(b[2], 0x80);
+    UT_EQ(b[2], 0x90);
 }
 
 /* ---- REPORT LUNS and missing LUNs -------------------------------------- */
@@ -1694,7 +1695,7 @@ static void test_mode_select_block_size(void)
      * not divide */
     enum { BS = 1536, N = 200, LBA = 1000 };
     static const uint8_t want_bd[12] = {
-        31, 0x00, 0x10, 8, 0x00, 0x00, 0x0a, 0xaa, 0x00, 0x00, 0x06, 0x00,
+        31, 0x00, 0x00, 8, 0x00, 0x00, 0x0a, 0xaa, 0x00, 0x00, 0x06, 0x00,
     };
     uint8_t *w = st_alloc(N * BS), *r = st_alloc(N * BS), b[12];
     uint8_t c[OB_SCSI_MAX_CDB];
