@@ -260,8 +260,9 @@ json_t *ob_qmp_cmd_device_del(struct ob_qmp_req *r, json_t *args)
         return ob_qmp_error(r, OB_QMP_DEVICE_NOT_FOUND, "Device '%s' not found", id);
     }
     if (d->type->bus == OB_BUS_PCI) {
-        return ob_qmp_error(r, OB_QMP_GENERIC_ERROR, "Device '%s' is served by an "
-                            "x-remote-object and cannot be unplugged from outboard", id);
+        /* its proxy, in QEMU, owns the slot: unplug happens there */
+        return ob_qmp_error(r, OB_QMP_GENERIC_ERROR, "Device '%s' is a PCI device of "
+                            "the remote: outboard unplugs SCSI devices only", id);
     }
     /* QEMU completes an unplug after the command returns: DEVICE_DELETED
      * follows the reply. */

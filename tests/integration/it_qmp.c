@@ -6,6 +6,7 @@
  * order, ", " and ": " separators, CR LF line ends).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,6 +360,70 @@ out:
     it_stop(&r);
 }
 
+/* query-block, device_add and device_del of a scsi-hd on an LSI bus. */
+static void test_scsi_hotplug(void)
+{
+    char path[108], img[64], drive[128], spec[160];
+    char *argv[] = {
+        (char *)it_outboard(), "-machine", "x-remote",
+        "-device", "lsi53c895a,id=lsi0", "-drive", drive, "-qmp", spec, NULL,
+    };
+    struct it_remote r;
+    struct qc c = { .fd = -1 };
+    int fd;
+
+    sock_path(path, sizeof(path));
+    unlink(path);
+    snprintf(img, sizeof(img), "/tmp/ob-it-qmp-%d.img", (int)getpid());
+    fd = open(img, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    IT_REQUIRE(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
+    close(fd);
+    snprintf(drive, sizeof(drive), "id=d0,file=%s,format=raw,if=none", img);
+    snprintf(spec, sizeof(spec), "unix:%s,server=on,wait=off", path);
+    IT_REQUIRE(it_spawn(&r, argv, 0) == 0);
+    IT_REQUIRE(qc_ready(&c, path));
+    qc_send(&c, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"scsi-hd\","
+            "\"bus\":\"lsi0.0\",\"drive\":\"d0\",\"id\":\"hd0\"}}");
+    QC_EXPECT(&c, rsp_empty);
+    qc_send(&c, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"nosuchdev\"}}");
+    QC_EXPECT(&c, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"'nosuchdev' is "
+              "not a valid device model name\"}}\r\n");
+    qc_send(&c, "{\"execute\":\"query-block\"}");
+    {
+        char want[1024];
+
+        snprintf(want, sizeof(want), "{\"return\": [{\"io-status\": \"ok\", \"device\": "
+                 "\"d0\", \"locked\": false, \"removable\": false, \"inserted\": "
+                 "{\"iops_rd\": 0, \"detect_zeroes\": \"off\", \"image\": "
+                 "{\"virtual-size\": 1048576, \"filename\": \"%s\", \"format\": "
+                 "\"raw\"}, \"iops_wr\": 0, \"ro\": false, \"backing_file_depth\": 0, "
+                 "\"drv\": \"raw\", \"iops\": 0, \"bps_wr\": 0, \"write_threshold\": 0, "
+                 "\"encrypted\": false, \"bps\": 0, \"bps_rd\": 0, \"cache\": "
+                 "{\"no-flush\": false, \"direct\": false, \"writeback\": true}, "
+                 "\"file\": \"%s\"}, \"qdev\": \"hd0\", \"type\": \"unknown\"}]}\r\n",
+                 img, img);
+        QC_EXPECT(&c, want);
+    }
+    /* the unplug completes after the return */
+    qc_send(&c, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"hd0\"}}");
+    QC_EXPECT(&c, rsp_empty);
+    QC_EVENT(&c, "DEVICE_DELETED", ", \"data\": {\"device\": \"hd0\", \"path\": "
+             "\"/machine/peripheral/hd0\"}}\r\n");
+    qc_send(&c, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"hd0\"}}");
+    QC_EXPECT(&c, "{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device 'hd0' "
+              "not found\"}}\r\n");
+    qc_send(&c, "{\"execute\":\"quit\"}");
+    QC_EVENT(&c, "SHUTDOWN", ", \"data\": {\"guest\": false, \"reason\": "
+             "\"host-qmp-quit\"}}\r\n");
+    QC_EXPECT(&c, rsp_empty);
+    r.status = ob_proxy_proc_wait(&r.proc, 3000);
+    IT_EQ(r.status, 0);
+out:
+    qc_close(&c);
+    it_stop(&r);
+    unlink(img);
+}
+
 static void test_bind_error(void)
 {
     char *argv[] = {
@@ -386,6 +451,7 @@ out:
 static const struct it_test tests[] = {
     IT_TEST(test_session),
     IT_TEST(test_clients),
+    IT_TEST(test_scsi_hotplug),
     IT_TEST(test_bind_error),
     IT_END,
 };
