@@ -167,6 +167,34 @@ static void test_stream_nesting_limit(void)
     free(text);
 }
 
+/* A string token over 64 MiB: one limit error, then the stream recovers. */
+static void test_stream_token_size_limit(void)
+{
+    enum { CHUNK = 1 << 16 };
+    size_t total = OB_QMP_JSON_MAX_TOKEN_SIZE + CHUNK, off;
+    struct ob_qmp_json_stream s;
+    char *chunk = malloc(CHUNK);
+    struct got g;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(chunk);
+    memset(chunk, 'a', CHUNK);
+    memset(&g, 0, sizeof(g));
+    ob_qmp_json_stream_init(&s, collect, &g);
+    ob_qmp_json_stream_feed(&s, "{\"execute\":\"", 12);
+    for (off = 0; off < total; off += CHUNK) {
+        ob_qmp_json_stream_feed(&s, chunk, CHUNK);
+    }
+    ob_qmp_json_stream_feed(&s, "\"}\x01{\"d\":4}", 10);
+    ob_qmp_json_stream_fini(&s);
+    free(chunk);
+    CU_ASSERT_FATAL(g.n >= 2);
+    UT_STREQ(g.items[0], "E:JSON token size limit exceeded");
+    /* as QEMU: the rest of the string is lexed as a keyword, then resync */
+    CU_ASSERT(strncmp(g.items[1], "E:JSON parse error, invalid keyword 'aaaa", 41) == 0);
+    UT_STREQ(g.items[g.n - 1], "{\"d\": 4}");
+    got_free(&g);
+}
+
 /* ---- the writer ----------------------------------------------------- */
 
 static void test_writer_order(void)
@@ -469,10 +497,59 @@ static void test_server_getfd(void)
     close(fds[1]);
 }
 
+/*
+ * A client that sends without reading: the server stops reading it once
+ * its output passes OB_QMP_OUT_PAUSE, and every request is still answered,
+ * in order, once the client reads.
+ */
+static void test_server_backpressure(void)
+{
+    static const char req[] = "{\"execute\":\"query-commands\"}";
+    static char buf[1 << 16];
+    size_t sent = 0, answered = 0, tries;
+    ssize_t n;
+
+    drain();
+    say("{\"execute\":\"qmp_capabilities\"}");
+    UT_STREQ(drain(), "{\"return\": {}}\r\n");
+    /* until neither the socket nor the server takes more */
+    for (tries = 0; tries < 200000; tries++) {
+        n = send(peer, req, sizeof(req) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0) {
+            spin();
+            n = send(peer, req, sizeof(req) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n < 0) {
+                break;
+            }
+        }
+        CU_ASSERT_EQUAL_FATAL(n, (ssize_t)(sizeof(req) - 1));
+        sent++;
+        if (sent % 64 == 0) {
+            spin();
+        }
+    }
+    CU_ASSERT(tries < 200000);          /* the server did stop reading */
+    UT_EQ(ob_qmp_client_count(sq), 1);
+    /* now read everything: one answer per request */
+    for (tries = 0; tries < 100000 && answered < sent; tries++) {
+        spin();
+        n = recv(peer, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n > 0) {
+            ssize_t i;
+
+            for (i = 0; i < n; i++) {
+                answered += buf[i] == '\n';
+            }
+        }
+    }
+    UT_EQ(answered, sent);
+}
+
 static const struct ut_test stream_tests[] = {
     UT_TEST(test_stream_split_and_merged),
     UT_TEST(test_stream_malformed),
     UT_TEST(test_stream_nesting_limit),
+    UT_TEST(test_stream_token_size_limit),
     UT_TEST(test_writer_order),
     UT_END,
 };
@@ -490,6 +567,7 @@ static const struct ut_test server_tests[] = {
     UT_TEST(test_server_greeting_and_events),
     UT_TEST(test_server_half_close),
     UT_TEST(test_server_getfd),
+    UT_TEST(test_server_backpressure),
     UT_END,
 };
 
