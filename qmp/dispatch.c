@@ -22,6 +22,11 @@ static const struct ob_qmp_arg fdname_arg[] = {
     OB_QMP_ARGS_END,
 };
 
+static const struct ob_qmp_arg node_name_arg[] = {
+    { "node-name", OB_QMP_T_STR, false, NULL },
+    OB_QMP_ARGS_END,
+};
+
 static const struct ob_qmp_arg hmp_args[] = {
     { "command-line", OB_QMP_T_STR, false, NULL },
     { "cpu-index", OB_QMP_T_INT, true, NULL },
@@ -53,6 +58,8 @@ static const struct ob_qmp_cmd commands[] = {
     { "human-monitor-command", hmp_args, ob_qmp_cmd_human_monitor_command },
     { "device_add", NULL, ob_qmp_cmd_device_add },
     { "device_del", id_arg, ob_qmp_cmd_device_del },
+    { "blockdev-add", NULL, ob_qmp_cmd_blockdev_add },
+    { "blockdev-del", node_name_arg, ob_qmp_cmd_blockdev_del },
     { "getfd", fdname_arg, ob_qmp_cmd_getfd },
     { "closefd", fdname_arg, ob_qmp_cmd_closefd },
     { OB_QMP_PREFIX "query-channels", no_args, ob_qmp_cmd_query_channels },

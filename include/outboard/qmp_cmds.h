@@ -140,6 +140,8 @@ json_t *ob_qmp_cmd_device_add(struct ob_qmp_req *r, json_t *args);
 json_t *ob_qmp_cmd_device_del(struct ob_qmp_req *r, json_t *args);
 
 json_t *ob_qmp_cmd_query_block(struct ob_qmp_req *r, json_t *args);
+json_t *ob_qmp_cmd_blockdev_add(struct ob_qmp_req *r, json_t *args);
+json_t *ob_qmp_cmd_blockdev_del(struct ob_qmp_req *r, json_t *args);
 
 json_t *ob_qmp_cmd_query_channels(struct ob_qmp_req *r, json_t *args);
 json_t *ob_qmp_cmd_dump_device(struct ob_qmp_req *r, json_t *args);

@@ -360,7 +360,8 @@ out:
     it_stop(&r);
 }
 
-/* query-block, device_add and device_del of a scsi-hd on an LSI bus. */
+/* query-block, device_add and device_del of a scsi-hd on an LSI bus;
+ * blockdev-add and blockdev-del. */
 static void test_scsi_hotplug(void)
 {
     char path[108], img[64], drive[128], spec[160];
@@ -412,6 +413,34 @@ static void test_scsi_hotplug(void)
     qc_send(&c, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"hd0\"}}");
     QC_EXPECT(&c, "{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device 'hd0' "
               "not found\"}}\r\n");
+    /* a node made by blockdev-add, used, then released */
+    {
+        char add[256];
+
+        snprintf(add, sizeof(add), "{\"execute\":\"blockdev-add\",\"arguments\":"
+                 "{\"driver\":\"raw\",\"node-name\":\"disk1\",\"file\":"
+                 "{\"driver\":\"file\",\"filename\":\"%s\"}}}", img);
+        qc_send(&c, add);
+        QC_EXPECT(&c, rsp_empty);
+    }
+    qc_send(&c, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"scsi-hd\","
+            "\"bus\":\"lsi0.0\",\"drive\":\"disk1\",\"id\":\"hd1\",\"scsi-id\":1}}");
+    QC_EXPECT(&c, rsp_empty);
+    qc_send(&c, "{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"disk1\"}}");
+    QC_EXPECT(&c, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Node disk1 is "
+              "in use\"}}\r\n");
+    qc_send(&c, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"hd1\"}}");
+    QC_EXPECT(&c, rsp_empty);
+    QC_EVENT(&c, "DEVICE_DELETED", ", \"data\": {\"device\": \"hd1\", \"path\": "
+             "\"/machine/peripheral/hd1\"}}\r\n");
+    qc_send(&c, "{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"disk1\"}}");
+    QC_EXPECT(&c, rsp_empty);
+    qc_send(&c, "{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"disk1\"}}");
+    QC_EXPECT(&c, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Failed to find "
+              "node with node-name='disk1'\"}}\r\n");
+    qc_send(&c, "{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"d0\"}}");
+    QC_EXPECT(&c, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Node d0 is not "
+              "owned by the monitor\"}}\r\n");
     qc_send(&c, "{\"execute\":\"quit\"}");
     QC_EVENT(&c, "SHUTDOWN", ", \"data\": {\"guest\": false, \"reason\": "
              "\"host-qmp-quit\"}}\r\n");

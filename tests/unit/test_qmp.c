@@ -343,6 +343,19 @@ static void test_dispatch_arguments(void)
            ERR("GenericError", "No file descriptor supplied via SCM_RIGHTS"));
     EXPECT("{\"execute\":\"closefd\",\"arguments\":{\"fdname\":\"f\"}}",
            ERR("GenericError", "File descriptor named 'f' not found"));
+    EXPECT("{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"bogus\"}}",
+           ERR("GenericError", "Parameter 'driver' does not accept value 'bogus'"));
+    EXPECT("{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"raw\","
+           "\"node-name\":\"n\",\"file\":{\"filename\":\"/x\"}}}",
+           ERR("GenericError", "Parameter 'file.driver' is missing"));
+    EXPECT("{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"file\","
+           "\"filename\":\"/x\",\"cache\":{\"direct\":1}}}",
+           ERR("GenericError", "Invalid parameter type for 'cache.direct', expected: boolean"));
+    EXPECT("{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"file\","
+           "\"filename\":\"/x\"}}",
+           ERR("GenericError", "'node-name' must be specified for the root node"));
+    EXPECT("{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"n\"}}",
+           ERR("GenericError", "Failed to find node with node-name='n'"));
     /* a rejected request has no effect */
     EXPECT("{\"execute\":\"stop\",\"arguments\":{\"now\":true}}",
            ERR("GenericError", "Parameter 'now' is unexpected"));
