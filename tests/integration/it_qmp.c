@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -453,6 +454,95 @@ out:
     unlink(img);
 }
 
+/* A listening socket for the remote to inherit (-1 on failure). */
+static int listen_unix(const char *path)
+{
+    struct sockaddr_un sa;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    unlink(path);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    return fd;
+}
+
+/* Every endpoint kind at once: -qmp unix, -chardev path + -mon, -chardev
+ * fd=N (an inherited listening socket) + -mon; one event reaches all. */
+static void test_endpoints(void)
+{
+    char p0[80], p1[108], p2[108], q0[160], c1[160], c2[96];
+    char *argv[] = {
+        (char *)it_outboard(), "-machine", "x-remote", "-device", "edu,id=edu0",
+        "-qmp", q0,
+        "-chardev", c1, "-mon", "chardev=m1,mode=control",
+        "-chardev", c2, "-mon", "chardev=m2,mode=control", NULL,
+    };
+    struct ob_proxy_spawn_opts o = { -1, -1, NULL, 0, 0 };
+    struct qc a = { .fd = -1 }, b = { .fd = -1 }, c = { .fd = -1 };
+    struct it_remote r;
+    char err[OB_PROXY_ERRLEN];
+    int lfd;
+    unsigned i;
+
+    memset(&r, 0, sizeof(r));
+    r.status = -1;
+    r.errfd = -1;
+    r.proc.pid = -1;
+    for (i = 0; i < IT_MAX_CHANS; i++) {
+        ob_proxy_init(&r.px[i]);
+    }
+    sock_path(p0, sizeof(p0));
+    snprintf(p1, sizeof(p1), "%s.1", p0);
+    snprintf(p2, sizeof(p2), "%s.2", p0);
+    unlink(p0);
+    unlink(p1);
+    lfd = listen_unix(p2);
+    IT_REQUIRE(lfd >= 0);
+    snprintf(q0, sizeof(q0), "unix:%s,server,nowait", p0);     /* legacy spelling */
+    snprintf(c1, sizeof(c1), "socket,id=m1,path=%s,server=on,wait=off", p1);
+    snprintf(c2, sizeof(c2), "socket,id=m2,fd=%d", lfd);
+    o.keep_fds = &lfd;
+    o.nkeep = 1;
+    o.stderr_fd = r.errfd = memfd_create("it-stderr", MFD_CLOEXEC);
+    IT_REQUIRE(r.errfd >= 0);
+    IT_REQUIRE(ob_proxy_spawn(&r.proc, argv, r.px, 0, &o, err, sizeof(err)) == 0);
+    close(lfd);
+    lfd = -1;
+    IT_REQUIRE(qc_ready(&a, p0));
+    IT_REQUIRE(qc_ready(&b, p1));
+    IT_REQUIRE(qc_ready(&c, p2));
+    qc_send(&c, "{\"execute\":\"stop\"}");
+    QC_EVENT(&c, "STOP", "}\r\n");
+    QC_EXPECT(&c, rsp_empty);
+    QC_EVENT(&a, "STOP", "}\r\n");
+    QC_EVENT(&b, "STOP", "}\r\n");
+    qc_send(&b, "{\"execute\":\"quit\"}");
+    QC_EVENT(&b, "SHUTDOWN", ", \"data\": {\"guest\": false, \"reason\": "
+             "\"host-qmp-quit\"}}\r\n");
+    QC_EXPECT(&b, rsp_empty);
+    QC_EVENT(&a, "SHUTDOWN", ", \"data\": {\"guest\": false, \"reason\": "
+             "\"host-qmp-quit\"}}\r\n");
+    QC_EXPECT(&a, "<EOF>");
+    r.status = ob_proxy_proc_wait(&r.proc, 3000);
+    IT_EQ(r.status, 0);
+out:
+    if (lfd >= 0) {
+        close(lfd);
+    }
+    qc_close(&a);
+    qc_close(&b);
+    qc_close(&c);
+    it_stop(&r);
+    unlink(p2);
+}
+
 static void test_bind_error(void)
 {
     char *argv[] = {
@@ -481,6 +571,7 @@ static const struct it_test tests[] = {
     IT_TEST(test_session),
     IT_TEST(test_clients),
     IT_TEST(test_scsi_hotplug),
+    IT_TEST(test_endpoints),
     IT_TEST(test_bind_error),
     IT_END,
 };
