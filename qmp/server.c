@@ -96,7 +96,8 @@ static void client_put_text(struct ob_qmp_client *c, const char *line)
 
 static void set_reading(struct ob_qmp_client *c, bool on)
 {
-    if (c->dead || c->read_eof || c->quit || on == c->reading) {
+    /* after EOF or quit the client is never read again */
+    if (c->dead || on == c->reading || (on && (c->read_eof || c->quit))) {
         return;
     }
     if (on ? event_add(c->rev, NULL) == 0 : event_del(c->rev) == 0) {
