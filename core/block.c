@@ -1625,6 +1625,24 @@ struct ob_drive *ob_drive_find(struct ob_ctx *ctx, const char *id)
     return NULL;
 }
 
+int ob_drive_destroy(struct ob_drive *d)
+{
+    struct ob_drive **pp;
+
+    if (d->attached) {
+        return -EBUSY;
+    }
+    ob_drive_drain(d);
+    for (pp = &d->ctx->drives; *pp; pp = &(*pp)->next) {
+        if (*pp == d) {
+            *pp = d->next;
+            break;
+        }
+    }
+    drive_free(d);
+    return 0;
+}
+
 void ob_drive_destroy_all(struct ob_ctx *ctx)
 {
     while (ctx->drives) {

@@ -21,6 +21,7 @@ static const struct {
     { "irq",          OB_LOGC_IRQ,         "log INTx level changes and resamples" },
     { "dma",          OB_LOGC_DMA,         "log guest memory maps and DMA faults" },
     { "device",       OB_LOGC_DEVICE,      "log device-model internals" },
+    { "qmp",          OB_LOGC_QMP,         "log QMP connections" },
 };
 
 #define N_CATS (sizeof(log_cats) / sizeof(log_cats[0]))

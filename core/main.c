@@ -13,6 +13,7 @@
 #include "outboard/ctx.h"
 #include "outboard/device.h"
 #include "outboard/pci.h"
+#include "outboard/qmp.h"
 
 #define ERRLEN 512
 
@@ -201,10 +202,40 @@ static int create_objects(struct ob_ctx *ctx, struct ob_cmdline *cl, char *err,
     return 0;
 }
 
+/* -name [guest=]NAME[,process=P][,debug-threads=on]: the guest name. */
+static int start_qmp(struct ob_ctx *ctx, struct ob_cmdline *cl, struct ob_qmp **out,
+                     char *err, size_t errlen)
+{
+    struct ob_opts name;
+    char why[256];
+    int rc = -1;
+
+    memset(&name, 0, sizeof(name));
+    *out = NULL;
+    if (cl->name && ob_opts_parse(&name, "-name", cl->name, "guest", why,
+                                  sizeof(why)) < 0) {
+        snprintf(err, errlen, "-name %s: %s", cl->name, why);
+        return -1;
+    }
+    if (cl->nqmp == 0 && cl->nmons == 0 && !cl->name) {
+        return 0;                   /* no monitor: no server */
+    }
+    *out = ob_qmp_new(ctx, cl->name ? ob_opts_peek(&name, "guest") : NULL);
+    if (!*out) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    rc = ob_qmp_setup(*out, cl, err, errlen);
+out:
+    ob_opts_free(&name);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct ob_cmdline cl;
     struct ob_ctx ctx;
+    struct ob_qmp *qmp = NULL;
     char err[ERRLEN];
     int rc, status = 1;
 
@@ -251,7 +282,8 @@ int main(int argc, char **argv)
     if (check_machine(&cl, err, sizeof(err)) < 0 ||
         create_drives(&ctx, &cl, err, sizeof(err)) < 0 ||
         create_devices(&ctx, &cl, err, sizeof(err)) < 0 ||
-        create_objects(&ctx, &cl, err, sizeof(err)) < 0) {
+        create_objects(&ctx, &cl, err, sizeof(err)) < 0 ||
+        start_qmp(&ctx, &cl, &qmp, err, sizeof(err)) < 0) {
         fprintf(stderr, "outboard: %s\n", err);
         goto out;
     }
@@ -259,6 +291,8 @@ int main(int argc, char **argv)
             ctx.open_chans);
     status = ob_ctx_run(&ctx);
 out:
+    /* Before the loop goes: answers still buffered are written first. */
+    ob_qmp_free(qmp);
     ob_ctx_fini(&ctx);
     ob_cmdline_free(&cl);
     return status;

@@ -215,16 +215,18 @@ out:
 /* ---- the request ---------------------------------------------------- */
 
 /*
- * QEMU's qmp_dispatch_check_obj(): members in QDict order; "exec-oob" is
- * an unknown member because oob is never enabled. *EXEC gets the command.
+ * The request's members in QDict order, as QEMU checks them; "exec-oob" is
+ * a member only when the client enabled oob. *EXEC gets the command and
+ * *OOB whether it came as "exec-oob".
  */
-static int check_request(struct ob_qmp_req *r, json_t *req, const char **exec)
+static int check_request(struct ob_qmp_req *r, json_t *req, const char **exec, bool *oob)
 {
     size_t n = json_object_size(req), i;
-    const char *keys[8], **k = keys;
+    const char *keys[8], **k = keys, *exec_key = NULL;
     int rc = -1;
 
     *exec = NULL;
+    *oob = false;
     if (n > 8 && !(k = calloc(n, sizeof(*k)))) {
         ob_qmp_error(r, OB_QMP_GENERIC_ERROR, "out of memory");
         return -1;
@@ -233,13 +235,20 @@ static int check_request(struct ob_qmp_req *r, json_t *req, const char **exec)
     for (i = 0; i < n; i++) {
         json_t *v = json_object_get(req, k[i]);
 
-        if (strcmp(k[i], "execute") == 0) {
+        if (strcmp(k[i], "execute") == 0 || (r->oob && strcmp(k[i], "exec-oob") == 0)) {
             if (!json_is_string(v)) {
                 ob_qmp_error(r, OB_QMP_GENERIC_ERROR,
-                             "QMP input member 'execute' must be a string");
+                             "QMP input member '%s' must be a string", k[i]);
                 goto out;
             }
+            if (exec_key) {
+                ob_qmp_error(r, OB_QMP_GENERIC_ERROR,
+                             "QMP input member '%s' clashes with '%s'", k[i], exec_key);
+                goto out;
+            }
+            exec_key = k[i];
             *exec = json_string_value(v);
+            *oob = k[i][4] == '-';
         } else if (strcmp(k[i], "arguments") == 0) {
             if (!json_is_object(v)) {
                 ob_qmp_error(r, OB_QMP_GENERIC_ERROR,
@@ -269,8 +278,9 @@ static json_t *run_command(struct ob_qmp_req *r, json_t *req)
     const struct ob_qmp_cmd *cmd;
     const char *name;
     json_t *args, *ret;
+    bool oob;
 
-    if (check_request(r, req, &name) < 0) {
+    if (check_request(r, req, &name, &oob) < 0) {
         return NULL;
     }
     if (r->negotiating) {
@@ -281,6 +291,11 @@ static json_t *run_command(struct ob_qmp_req *r, json_t *req)
     if (!cmd) {
         return ob_qmp_error(r, OB_QMP_COMMAND_NOT_FOUND,
                             "The command %s has not been found", name);
+    }
+    if (oob) {
+        /* no command of outboard's runs out of band */
+        return ob_qmp_error(r, OB_QMP_GENERIC_ERROR,
+                            "The command %s does not support OOB", name);
     }
     args = json_object_get(req, "arguments");
     args = args ? json_incref(args) : json_object();

@@ -101,6 +101,9 @@ typedef void ob_block_cb(void *opaque, int64_t ret);
  * "Could not open '/x': No such file or directory". */
 int ob_drive_create(struct ob_ctx *ctx, struct ob_opts *o, char *err, size_t errlen);
 struct ob_drive *ob_drive_find(struct ob_ctx *ctx, const char *id);
+/* Removes one drive (blockdev-del): -EBUSY while a device uses it; else
+ * waits for its requests and frees it. Returns 0 or -EBUSY. */
+int ob_drive_destroy(struct ob_drive *d);
 /* Frees every drive of CTX. I/O still in flight (its owner should have
  * drained it) is waited for and dropped without callbacks. */
 void ob_drive_destroy_all(struct ob_ctx *ctx);

@@ -26,6 +26,7 @@ enum ob_log_cat {
     OB_LOGC_IRQ         = 1u << 4,  /* "irq": INTx level changes */
     OB_LOGC_DMA         = 1u << 5,  /* "dma": guest memory map and accesses */
     OB_LOGC_DEVICE      = 1u << 6,  /* "device": device-model internals */
+    OB_LOGC_QMP         = 1u << 7,  /* "qmp": monitor connections */
 };
 
 struct ob_log {

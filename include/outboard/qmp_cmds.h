@@ -4,14 +4,16 @@
  *
  * ob_qmp_dispatch() does what QEMU's qmp_dispatch() and the QAPI input
  * visitor do, in the same order and with the same texts: the request must
- * be an object; its members ("execute", "arguments", "id"; "exec-oob" is
- * refused since outboard offers no oob) are checked in QEMU's member
- * order; the command must exist (in negotiation mode only
+ * be an object; its members ("execute", "arguments", "id", and "exec-oob"
+ * once the client enabled the "oob" capability) are checked in QEMU's
+ * member order; the command must exist (in negotiation mode only
  * qmp_capabilities does, and CommandNotFound says "Expecting capabilities
  * negotiation with 'qmp_capabilities'"); arguments are checked against the
  * command's schema before the command runs, so a rejected request has no
  * effect. The response echoes "id" whenever the request was an object
- * holding one.
+ * holding one. outboard offers the "oob" capability, as QEMU 7.2 does, but
+ * no command of its table runs out of band: "exec-oob" of any command is
+ * refused with QEMU's "The command X does not support OOB".
  *
  * Commands outboard adds are named with the downstream prefix
  * OB_QMP_PREFIX ("__com.outboard_"), as the QMP spec asks.
@@ -43,8 +45,10 @@ struct ob_qmp_req {
     struct ob_qmp *qmp;
     struct ob_qmp_client *client;   /* NULL when run without a connection */
     bool negotiating;               /* in: the client has not negotiated yet */
+    bool oob;                       /* in: the client enabled "oob" */
     /* out */
     bool negotiated;                /* qmp_capabilities succeeded */
+    bool oob_enabled;               /* ... with "oob" in its "enable" list */
     bool quit;                      /* quit: close the connection after the reply */
     bool events_after_reply;        /* events of this command follow its reply */
     const char *err_class;          /* NULL: success */

@@ -50,6 +50,7 @@ int it_sysmem_register(void);
 int it_wire_register(void);
 int it_proc_register(void);
 int it_qemu_register(void);
+int it_qmp_register(void);
 
 /* The outboard binary under test. */
 const char *it_outboard(void);

@@ -34,6 +34,7 @@ static int (*const suite_registrations[])(void) = {
     test_scsi_register,
     test_lsi_register,
     test_lsi_scripts_register,
+    test_qmp_register,
 };
 
 #define N_SUITES (sizeof(suite_registrations) / sizeof(suite_registrations[0]))

@@ -12,7 +12,7 @@
 #include "ut.h"
 
 #define ALL_CATS (OB_LOGC_GUEST_ERROR | OB_LOGC_UNIMP | OB_LOGC_MPQEMU | OB_LOGC_PCI | \
-                  OB_LOGC_IRQ | OB_LOGC_DMA | OB_LOGC_DEVICE)
+                  OB_LOGC_IRQ | OB_LOGC_DMA | OB_LOGC_DEVICE | OB_LOGC_QMP)
 
 static unsigned parse_ok(const char *spec)
 {
@@ -226,7 +226,7 @@ static void test_mask_none_keeps_errors(void)
 static void test_print_categories(void)
 {
     static const char *const names[] = { "guest_errors", "unimp", "mpqemu", "pci",
-                                         "irq", "dma", "device", "all" };
+                                         "irq", "dma", "device", "qmp", "all" };
     char text[2048];
     FILE *fp = tmpfile();
     size_t n, i;

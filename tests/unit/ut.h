@@ -48,6 +48,7 @@ int test_block_register(void);
 int test_scsi_register(void);
 int test_lsi_register(void);
 int test_lsi_scripts_register(void);
+int test_qmp_register(void);
 
 /* Assertions whose failure message carries the values compared. */
 void ut_check_u64(uint64_t got, uint64_t want, const char *expr, unsigned line,
