@@ -57,13 +57,16 @@ static uint32_t *reg_u32(struct lsi_state *s, const struct lsi_reg *r, unsigned 
 
 static uint8_t reg_load(struct lsi_state *s, const struct lsi_reg *r, unsigned off)
 {
-    unsigned shift;
+    const uint32_t *w;
+    unsigned shift = 0;
 
     switch (r->kind) {
     case LSI_REG_U8:
         return *reg_u8(s, r);
     case LSI_REG_U32:
-        return (uint8_t)(*reg_u32(s, r, off, &shift) >> shift);
+        /* two statements: the call must set SHIFT before it is used */
+        w = reg_u32(s, r, off, &shift);
+        return (uint8_t)(*w >> shift);
     case LSI_REG_CONST:
         return r->reset;
     default:
