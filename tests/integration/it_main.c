@@ -28,6 +28,8 @@ static int (*const registrations[])(void) = {
     it_wire_register,
     it_proc_register,
     it_qemu_register,
+    it_lsi_register,
+    it_lsi_qemu_register,
 };
 
 #define N_SUITES (sizeof(registrations) / sizeof(registrations[0]))
