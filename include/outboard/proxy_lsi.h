@@ -107,6 +107,8 @@ struct ob_proxy_lsi_stats {
     uint64_t reselections;
     uint64_t sigp;               /* SIGP wake-ups sent */
     uint64_t mismatches;         /* data phase mismatches resumed */
+    uint64_t irq_wait_ns;        /* time blocked on the irq eventfd */
+    uint64_t wait_resel_ns;      /* ... of which with SCRIPTS in WAIT RESELECT */
 };
 
 struct ob_proxy_lsi {

@@ -68,6 +68,14 @@
 #define I_SFBR_FROM(reg)   (0x72000000u | ((uint32_t)(reg) << 16))   /* SFBR = reg | 0 */
 #define I_LOAD_ABS(reg, n) (0xe1000000u | ((uint32_t)(reg) << 16) | (n))
 #define I_STORE_DSA(reg, n) (0xf0000000u | ((uint32_t)(reg) << 16) | (n))
+#define I_STORE_ABS(reg, n) (0xe0000000u | ((uint32_t)(reg) << 16) | (n))
+#define I_MEMMOVE(n)       (0xc0000000u | (n))                     /* 3 dwords */
+
+/* Global area: the reselection messages, then what SCRIPTS leave for the
+ * host so that it needs fewer register reads per interrupt. */
+#define G_MSGIN    0x00   /* IDENTIFY, SIMPLE QUEUE TAG, tag */
+#define G_VECTOR   0x10   /* copy of the vector of the last INT */
+#define G_SSID     0x14   /* SSID after a reselection */
 
 /* SCSI messages */
 #define MSG_COMPLETE   0x00
@@ -109,7 +117,7 @@ struct script_labels {
 
 static struct script_labels labels;
 
-#define SCRIPT_MAX_DWORDS 128u
+#define SCRIPT_MAX_DWORDS 192u
 
 static int fail(struct ob_proxy_lsi *lsi, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -195,6 +203,18 @@ static uint32_t here(const struct sasm *a)
     return OB_PROXY_LSI_SCRIPT_GPA + 4u * a->n;
 }
 
+/* MEMORY MOVE the vector of the INT that follows into the global area,
+ * then INT VEC: the host learns the vector without reading DSPS. */
+static void emit_int(struct sasm *a, uint32_t vec)
+{
+    uint32_t at = here(a);
+
+    a->w[a->n++] = I_MEMMOVE(4);
+    a->w[a->n++] = at + 12 + 4;
+    a->w[a->n++] = OB_PROXY_LSI_GLOBAL_GPA + G_VECTOR;
+    emit(a, I_INT, vec);
+}
+
 static void patch(struct sasm *a, unsigned at, uint32_t target)
 {
     a->w[at + 1] = target;
@@ -245,7 +265,7 @@ static unsigned build_script(struct sasm *a)
     j_st = emit(a, I_JUMP_WHEN(PH_STATUS), 0);
     j_mi = emit(a, I_JUMP_WHEN(PH_MSG_IN), 0);
     badphase = here(a);
-    emit(a, I_INT, V_BADPHASE);
+    emit_int(a, V_BADPHASE);
 
     labels.data_in = here(a);
     emit(a, I_MOVE_TI(PH_DATA_IN), CCB_T_DATA);
@@ -267,32 +287,34 @@ static unsigned build_script(struct sasm *a)
     disc = here(a);
     emit(a, I_CLEAR_ACK, 0);
     emit(a, I_WAIT_DISC, 0);
-    emit(a, I_INT, V_DISC);
+    emit_int(a, V_DISC);
     cc = here(a);
     emit(a, I_CLEAR_ACK, 0);
     emit(a, I_WAIT_DISC, 0);
-    emit(a, I_INT, V_DONE);
+    emit_int(a, V_DONE);
 
     labels.wait_resel = here(a);
     w_resel = emit(a, I_WAIT_RESEL, 0);
+    emit(a, I_STORE_ABS(R_SSID, 1), g + G_SSID);
     emit(a, I_MOVE(PH_MSG_IN, 1), g);
     j_tag = emit(a, I_JUMP_WHEN(PH_MSG_IN), 0);
-    emit(a, I_INT, V_RESEL);
+    emit_int(a, V_RESEL);
     tag = here(a);
     emit(a, I_MOVE(PH_MSG_IN, 2), g + 1);
     emit(a, I_CLEAR_ACK, 0);
-    emit(a, I_INT, V_RESEL);
+    emit_int(a, V_RESEL);
     sigp = here(a);
     emit(a, I_SFBR_FROM(0x1a), 0);
-    emit(a, I_INT, V_SIGP);
+    emit_int(a, V_SIGP);
     race = here(a);
+    emit(a, I_STORE_ABS(R_SSID, 1), g + G_SSID);
     emit(a, I_MOVE(PH_MSG_IN, 1), g);
     race_tag = emit(a, I_JUMP_WHEN(PH_MSG_IN), 0);
-    emit(a, I_INT, V_RESEL_RACE);
+    emit_int(a, V_RESEL_RACE);
     patch(a, race_tag, here(a));
     emit(a, I_MOVE(PH_MSG_IN, 2), g + 1);
     emit(a, I_CLEAR_ACK, 0);
-    emit(a, I_INT, V_RESEL_RACE);
+    emit_int(a, V_RESEL_RACE);
 
     patch(a, sel, race);
     patch(a, j_nomo, badphase);
@@ -314,7 +336,7 @@ static unsigned build_script(struct sasm *a)
 int ob_proxy_lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px)
 {
     struct sasm a;
-    uint8_t *p;
+    uint8_t *p, *g;
     uint32_t v = 0;
     unsigned i, n;
 
@@ -329,13 +351,15 @@ int ob_proxy_lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px)
     n = build_script(&a);
     p = ob_proxy_gpa(px, OB_PROXY_LSI_SCRIPT_GPA, 4u * n);
     if (!p || !ob_proxy_gpa(px, OB_PROXY_LSI_CCB_GPA, OB_PROXY_LSI_SLOTS * CCB_SIZE) ||
-        !ob_proxy_gpa(px, OB_PROXY_LSI_GLOBAL_GPA, 16) ||
+        !ob_proxy_gpa(px, OB_PROXY_LSI_GLOBAL_GPA, 32) ||
         !ob_proxy_gpa(px, OB_PROXY_LSI_DATA_GPA, OB_PROXY_LSI_BOUNCE)) {
         return fail(lsi, "guest RAM too small or not mapped (need 2 MiB, pc layout)");
     }
     for (i = 0; i < n; i++) {
         put32(p + 4 * i, a.w[i]);
     }
+    g = ob_proxy_gpa(px, OB_PROXY_LSI_GLOBAL_GPA, 32);
+    memset(g, 0, 32);
     for (i = 0; i < OB_PROXY_LSI_SLOTS; i++) {
         uint8_t *c = ccb(lsi, i);
 
@@ -586,9 +610,8 @@ static int fail_cur(struct ob_proxy_lsi *lsi, const char *fmt, ...)
 
 static int on_reselect(struct ob_proxy_lsi *lsi, bool race)
 {
-    const uint8_t *g = ob_proxy_gpa(lsi->px, OB_PROXY_LSI_GLOBAL_GPA, 4);
+    uint8_t *g = ob_proxy_gpa(lsi->px, OB_PROXY_LSI_GLOBAL_GPA, 32);
     struct ob_proxy_lsi_req *r = NULL;
-    uint32_t ssid = 0;
     unsigned i, target;
 
     lsi->stats.reselections++;
@@ -598,10 +621,7 @@ static int on_reselect(struct ob_proxy_lsi *lsi, bool race)
     }
     lsi->cur = -1;
     lsi->chip = OB_PROXY_LSI_CHIP_IDLE;
-    if (rd(lsi, R_SSID, 1, &ssid) < 0) {
-        return -1;
-    }
-    target = ssid & 0x0f;
+    target = g[G_SSID] & 0x0f;
     if (!(g[0] & MSG_IDENTIFY)) {
         return fail(lsi, "reselection by target %u without IDENTIFY (message %#x)",
                     target, g[0]);
@@ -652,7 +672,7 @@ static int on_vector(struct ob_proxy_lsi *lsi, uint32_t vec)
         lsi->slot[cur]->disconnects++;
         lsi->ndisc++;
         /* the global message bytes are rewritten by the next reselection */
-        memset(ob_proxy_gpa(lsi->px, OB_PROXY_LSI_GLOBAL_GPA, 4), 0, 4);
+        memset(ob_proxy_gpa(lsi->px, OB_PROXY_LSI_GLOBAL_GPA + G_MSGIN, 4), 0, 4);
         return 0;
     case V_RESEL:
     case V_RESEL_RACE:
@@ -726,7 +746,12 @@ static int service(struct ob_proxy_lsi *lsi)
     sist0 = (uint8_t)sist;
     sist1 = (uint8_t)(sist >> 8);
     if (dstat & DSTAT_SIR) {
-        if (rd(lsi, R_DSPS, 4, &vec) < 0) {
+        uint8_t *gv = ob_proxy_gpa(lsi->px, OB_PROXY_LSI_GLOBAL_GPA + G_VECTOR, 4);
+
+        /* SCRIPTS copied the vector to RAM before the INT; DSPS only if not */
+        vec = get32(gv);
+        put32(gv, 0);
+        if (vec == 0 && rd(lsi, R_DSPS, 4, &vec) < 0) {
             return -1;
         }
         return on_vector(lsi, vec);
@@ -758,6 +783,11 @@ static int wait_once(struct ob_proxy_lsi *lsi, uint64_t deadline)
     }
     ms = (int)((deadline - now + 999999u) / 1000000u);
     rc = ob_proxy_irq_wait(lsi->px, ms, NULL);
+    now = ob_proxy_now_ns() - now;
+    lsi->stats.irq_wait_ns += now;
+    if (lsi->chip == OB_PROXY_LSI_CHIP_WAITRESEL) {
+        lsi->stats.wait_resel_ns += now;
+    }
     if (rc < 0) {
         return wire_fail(lsi, "interrupt wait");
     }
