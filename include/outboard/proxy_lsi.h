@@ -76,6 +76,8 @@ struct ob_proxy_lsi_req {
     enum ob_proxy_lsi_outcome outcome;
     uint8_t status;              /* SCSI status byte when DONE */
     uint32_t residual;           /* data bytes not transferred */
+    unsigned overruns;           /* > 0: the target had more data than data_len
+                                    (the excess went to a bit bucket) */
     unsigned disconnects;        /* times the target disconnected */
     /* driver-private */
     int slot;
@@ -89,6 +91,7 @@ struct ob_proxy_lsi_result {
     enum ob_proxy_lsi_outcome outcome;
     uint8_t status;
     uint32_t residual;
+    bool overrun;
     uint8_t sense[OB_PROXY_LSI_SENSE_LEN];
     uint8_t sense_len;           /* 0 = no sense fetched */
     uint8_t sense_key;           /* from fixed or descriptor sense; 0 if none */
@@ -151,9 +154,24 @@ int ob_proxy_lsi_poll(struct ob_proxy_lsi *lsi, int timeout_ms,
                       struct ob_proxy_lsi_req **out, unsigned max);
 
 /* Submits REQ and polls until it is finished (other requests that finish
- * meanwhile are kept for a later poll). 0, or -1 on error or timeout. */
+ * meanwhile are kept for a later poll). 0, or -1 on error or timeout; after
+ * a timeout the chip was reset (ob_proxy_lsi_reset()) and REQ is released. */
 int ob_proxy_lsi_run(struct ob_proxy_lsi *lsi, struct ob_proxy_lsi_req *req,
                      int timeout_ms);
+
+/*
+ * Waits up to TIMEOUT_MS for one interrupt and handles it (and starts what
+ * can start next). 1 when one was handled, 0 on timeout, -1 on error.
+ */
+int ob_proxy_lsi_step(struct ob_proxy_lsi *lsi, int timeout_ms);
+
+/*
+ * Recovery: ISTAT.ABRT (stop SCRIPTS), ISTAT.SRST (chip and SCSI bus reset,
+ * so targets report a unit attention next), registers set up again. Every
+ * outstanding request finishes as OB_PROXY_LSI_FAILED (on the done list).
+ * ob_proxy_lsi_run() does this on a timeout. 0, or -1 on a wire error.
+ */
+int ob_proxy_lsi_reset(struct ob_proxy_lsi *lsi);
 
 /* Commands outstanding (queued, on the bus or disconnected). */
 unsigned ob_proxy_lsi_busy(const struct ob_proxy_lsi *lsi);

@@ -4,7 +4,8 @@
  * (proxy_lsi.h): identification, capacity, reads compared with the image
  * file, writes checked in the file on the host, sense data for a bad LBA,
  * selection timeout for an absent target, tagged queueing with
- * reselection.
+ * reselection, short transfers and overruns, the SIGP wake-up of WAIT
+ * RESELECT, chip reset with commands outstanding.
  *
  * Suite "lsi" runs against outboard; suite "lsi-qemu" runs the same tests
  * against QEMU's own x-remote (the reference), skipped without QEMU.
@@ -465,6 +466,129 @@ out:
     fx_stop(&f);
 }
 
+
+/* Buffers shorter and longer than the transfer: the residual, and the
+ * overrun (the excess goes to the driver's bit bucket). */
+static void test_short_and_overrun(void)
+{
+    struct ob_proxy_lsi_result res;
+    struct lsi_fx f;
+    uint8_t cdb[10], buf[2 * BLOCK];
+
+    IT_REQUIRE(fx_start(&f) == 0);
+    /* 1 block into a 2-block buffer */
+    memset(buf, 0xee, sizeof(buf));
+    rw10(cdb, false, 42, 1);
+    IT_REQUIRE(LSI_OK(&f, exec(&f, TARGET, cdb, 10, OB_PROXY_LSI_IN, buf, sizeof(buf), &res)));
+    IT_EQ(res.status, OB_PROXY_LSI_STATUS_GOOD);
+    IT_EQ(res.residual, BLOCK);
+    IT_ASSERT(!res.overrun);
+    IT_ASSERT(file_equals(&f, 42 * BLOCK, buf, BLOCK));
+    IT_EQ(buf[BLOCK], 0xee);
+    /* 2 blocks into a 1-block buffer */
+    memset(buf, 0xee, sizeof(buf));
+    rw10(cdb, false, 50, 2);
+    IT_REQUIRE(LSI_OK(&f, exec(&f, TARGET, cdb, 10, OB_PROXY_LSI_IN, buf, BLOCK, &res)));
+    IT_EQ(res.outcome, OB_PROXY_LSI_DONE);
+    IT_EQ(res.status, OB_PROXY_LSI_STATUS_GOOD);
+    IT_EQ(res.residual, 0);
+    IT_ASSERT(res.overrun);
+    IT_ASSERT(file_equals(&f, 50 * BLOCK, buf, BLOCK));
+    IT_EQ(buf[BLOCK], 0xee);
+    /* the target is still fine */
+    IT_ASSERT(read_matches(&f, 50, 2));
+out:
+    fx_stop(&f);
+}
+
+/* A command submitted while SCRIPTS wait for a reselection wakes them with
+ * ISTAT.SIGP. */
+static void test_sigp_wakeup(void)
+{
+    struct ob_proxy_lsi_req req[2], *done[2];
+    struct lsi_fx f;
+    unsigned i, got;
+    uint8_t *ram;
+
+    IT_REQUIRE(fx_start(&f) == 0);
+    ram = ob_proxy_gpa(f.px, TAG_GPA, 2 * (1u << 20));
+    IT_REQUIRE(ram != NULL);
+    memset(req, 0, sizeof(req));
+    for (i = 0; i < 2; i++) {
+        req[i].target = TARGET;
+        req[i].tagged = true;
+        req[i].cdb_len = 10;
+        rw10(req[i].cdb, false, 1000 + i * 4096, 2048);
+        req[i].dir = OB_PROXY_LSI_IN;
+        req[i].data_gpa = TAG_GPA + i * (1u << 20);
+        req[i].data_len = 1u << 20;
+    }
+    IT_REQUIRE(LSI_OK(&f, ob_proxy_lsi_submit(&f.lsi, &req[0])));
+    /* the read disconnects; SCRIPTS then wait for the reselection */
+    IT_REQUIRE(ob_proxy_lsi_step(&f.lsi, CMD_MS) == 1);
+    IT_EQ(req[0].disconnects, 1);
+    IT_EQ(f.lsi.chip, OB_PROXY_LSI_CHIP_WAITRESEL);
+    IT_REQUIRE(LSI_OK(&f, ob_proxy_lsi_submit(&f.lsi, &req[1])));
+    IT_EQ(f.lsi.stats.sigp, 1);
+    for (got = 0; got < 2;) {
+        int n = ob_proxy_lsi_poll(&f.lsi, CMD_MS, done, 2);
+
+        IT_REQUIRE(LSI_OK(&f, n));
+        IT_REQUIRE(n > 0);
+        got += (unsigned)n;
+    }
+    for (i = 0; i < 2; i++) {
+        IT_EQ(req[i].outcome, OB_PROXY_LSI_DONE);
+        IT_EQ(req[i].status, OB_PROXY_LSI_STATUS_GOOD);
+        IT_EQ(req[i].residual, 0);
+        IT_ASSERT(file_equals(&f, (uint64_t)(1000 + i * 4096) * BLOCK, ram + i * (1u << 20),
+                              1u << 20));
+    }
+out:
+    fx_stop(&f);
+}
+
+/* ob_proxy_lsi_reset() with commands outstanding: all fail, the chip and
+ * the bus are reset, the disk reports the reset once and works again. */
+static void test_reset(void)
+{
+    static const uint8_t tur[6] = { 0 };
+    struct ob_proxy_lsi_req req[8], *done[8];
+    struct ob_proxy_lsi_result res;
+    struct lsi_fx f;
+    unsigned i;
+    int n;
+
+    IT_REQUIRE(fx_start(&f) == 0);
+    memset(req, 0, sizeof(req));
+    for (i = 0; i < 8; i++) {
+        req[i].target = TARGET;
+        req[i].tagged = true;
+        req[i].cdb_len = 10;
+        rw10(req[i].cdb, false, i * 64, 8);
+        req[i].dir = OB_PROXY_LSI_IN;
+        req[i].data_gpa = TAG_GPA + i * 4096u;
+        req[i].data_len = 4096;
+        IT_REQUIRE(LSI_OK(&f, ob_proxy_lsi_submit(&f.lsi, &req[i])));
+    }
+    IT_REQUIRE(LSI_OK(&f, ob_proxy_lsi_reset(&f.lsi)));
+    IT_EQ(ob_proxy_lsi_busy(&f.lsi), 0);
+    n = ob_proxy_lsi_poll(&f.lsi, 0, done, 8);
+    IT_EQ(n, 8);
+    for (i = 0; i < 8; i++) {
+        IT_EQ(req[i].outcome, OB_PROXY_LSI_FAILED);
+    }
+    IT_REQUIRE(LSI_OK(&f, exec(&f, TARGET, tur, 6, OB_PROXY_LSI_NONE, NULL, 0, &res)));
+    IT_EQ(res.status, OB_PROXY_LSI_STATUS_CHECK);
+    IT_EQ(res.sense_key, 0x06);                /* UNIT ATTENTION */
+    IT_EQ(res.asc, 0x29);                      /* power on, reset or bus device reset */
+    IT_REQUIRE(LSI_OK(&f, exec(&f, TARGET, tur, 6, OB_PROXY_LSI_NONE, NULL, 0, &res)));
+    IT_EQ(res.status, OB_PROXY_LSI_STATUS_GOOD);
+    IT_ASSERT(read_matches(&f, 64, 8));
+out:
+    fx_stop(&f);
+}
+
 static const struct it_test tests[] = {
     IT_TEST(test_inquiry),
     IT_TEST(test_read_capacity),
@@ -473,6 +597,9 @@ static const struct it_test tests[] = {
     IT_TEST(test_out_of_range),
     IT_TEST(test_no_target),
     IT_TEST(test_tagged_queue),
+    IT_TEST(test_short_and_overrun),
+    IT_TEST(test_sigp_wakeup),
+    IT_TEST(test_reset),
     IT_END,
 };
 
@@ -495,6 +622,9 @@ ON_QEMU(test_write)
 ON_QEMU(test_out_of_range)
 ON_QEMU(test_no_target)
 ON_QEMU(test_tagged_queue)
+ON_QEMU(test_short_and_overrun)
+ON_QEMU(test_sigp_wakeup)
+ON_QEMU(test_reset)
 
 static const struct it_test qemu_tests[] = {
     IT_TEST(qemu_test_inquiry),
@@ -504,6 +634,9 @@ static const struct it_test qemu_tests[] = {
     IT_TEST(qemu_test_out_of_range),
     IT_TEST(qemu_test_no_target),
     IT_TEST(qemu_test_tagged_queue),
+    IT_TEST(qemu_test_short_and_overrun),
+    IT_TEST(qemu_test_sigp_wakeup),
+    IT_TEST(qemu_test_reset),
     IT_END,
 };
 

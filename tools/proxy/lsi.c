@@ -29,6 +29,8 @@
 #define ISTAT_DIP  0x01
 #define ISTAT_SIP  0x02
 #define ISTAT_SIGP 0x20
+#define ISTAT_SRST 0x40
+#define ISTAT_ABRT 0x80
 #define DSTAT_IID  0x01
 #define DSTAT_SIR  0x04
 #define DSTAT_ABRT 0x10
@@ -76,6 +78,8 @@
 #define G_MSGIN    0x00   /* IDENTIFY, SIMPLE QUEUE TAG, tag */
 #define G_VECTOR   0x10   /* copy of the vector of the last INT */
 #define G_SSID     0x14   /* SSID after a reselection */
+#define G_BUCKET   0x1000 /* where data beyond the caller's buffer goes */
+#define BUCKET_LEN 0x1000
 
 /* SCSI messages */
 #define MSG_COMPLETE   0x00
@@ -92,6 +96,7 @@ enum {
     V_RESEL_RACE,
     V_SIGP,
     V_BADPHASE,
+    V_OVERRUN,
 };
 
 /* The control block of one slot; DSA points at it. */
@@ -228,7 +233,8 @@ static void patch(struct sasm *a, unsigned at, uint32_t target)
  *             MOVE FROM ccb.cmd WHEN COMMAND
  *  dispatch:  JUMP data_in WHEN DATA IN, data_out WHEN DATA OUT,
  *             status WHEN STATUS, msg_in WHEN MSG IN; else INT badphase
- *  data_in:   MOVE FROM ccb.data WHEN DATA IN; STORE DBC to ccb.data.count; JUMP dispatch
+ *  data_in:   MOVE FROM ccb.data WHEN DATA IN; STORE DBC to ccb.data.count
+ *             INT overrun WHEN DATA IN; JUMP dispatch
  *  data_out:  (the same for DATA OUT)
  *  status:    MOVE FROM ccb.status WHEN STATUS; JUMP dispatch
  *  msg_in:    MOVE FROM ccb.msgin WHEN MSG IN
@@ -246,9 +252,9 @@ static void patch(struct sasm *a, unsigned at, uint32_t target)
 static unsigned build_script(struct sasm *a)
 {
     const uint32_t g = OB_PROXY_LSI_GLOBAL_GPA;
-    unsigned sel, j_nomo, j_nocmd, j_di, j_do, j_st, j_mi, back[4], j_cc, j_disc;
+    unsigned sel, j_nomo, j_nocmd, j_di, j_do, j_st, j_mi, back[4], j_cc, j_disc, j_ovr[2];
     unsigned j_tag, race_tag, w_resel;
-    uint32_t badphase, st, mi, disc, cc, tag, sigp, race;
+    uint32_t badphase, st, mi, disc, cc, tag, sigp, race, overrun;
     unsigned i;
 
     a->n = 0;
@@ -267,14 +273,20 @@ static unsigned build_script(struct sasm *a)
     badphase = here(a);
     emit_int(a, V_BADPHASE);
 
+    /* A data move that ends with the target still in its data phase means
+     * the target has more than the buffer: an overrun, for the host. */
     labels.data_in = here(a);
     emit(a, I_MOVE_TI(PH_DATA_IN), CCB_T_DATA);
     emit(a, I_STORE_DSA(R_DBC, 3), CCB_T_DATA);
+    j_ovr[0] = emit(a, I_JUMP_WHEN(PH_DATA_IN), 0);
     back[0] = emit(a, I_JUMP, 0);
     labels.data_out = here(a);
     emit(a, I_MOVE_TI(PH_DATA_OUT), CCB_T_DATA);
     emit(a, I_STORE_DSA(R_DBC, 3), CCB_T_DATA);
+    j_ovr[1] = emit(a, I_JUMP_WHEN(PH_DATA_OUT), 0);
     back[1] = emit(a, I_JUMP, 0);
+    overrun = here(a);
+    emit_int(a, V_OVERRUN);
     st = here(a);
     emit(a, I_MOVE_TI(PH_STATUS), CCB_T_STATUS);
     back[2] = emit(a, I_JUMP, 0);
@@ -326,6 +338,8 @@ static unsigned build_script(struct sasm *a)
     for (i = 0; i < 4; i++) {
         patch(a, back[i], labels.dispatch);
     }
+    patch(a, j_ovr[0], overrun);
+    patch(a, j_ovr[1], overrun);
     patch(a, j_cc, cc);
     patch(a, j_disc, disc);
     patch(a, w_resel, sigp);
@@ -333,11 +347,12 @@ static unsigned build_script(struct sasm *a)
     return a->n;
 }
 
+static int chip_setup(struct ob_proxy_lsi *lsi);
+
 int ob_proxy_lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px)
 {
     struct sasm a;
     uint8_t *p, *g;
-    uint32_t v = 0;
     unsigned i, n;
 
     memset(lsi, 0, sizeof(*lsi));
@@ -351,7 +366,7 @@ int ob_proxy_lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px)
     n = build_script(&a);
     p = ob_proxy_gpa(px, OB_PROXY_LSI_SCRIPT_GPA, 4u * n);
     if (!p || !ob_proxy_gpa(px, OB_PROXY_LSI_CCB_GPA, OB_PROXY_LSI_SLOTS * CCB_SIZE) ||
-        !ob_proxy_gpa(px, OB_PROXY_LSI_GLOBAL_GPA, 32) ||
+        !ob_proxy_gpa(px, OB_PROXY_LSI_GLOBAL_GPA, G_BUCKET + BUCKET_LEN) ||
         !ob_proxy_gpa(px, OB_PROXY_LSI_DATA_GPA, OB_PROXY_LSI_BOUNCE)) {
         return fail(lsi, "guest RAM too small or not mapped (need 2 MiB, pc layout)");
     }
@@ -374,8 +389,16 @@ int ob_proxy_lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px)
         put32(c + CCB_STUB_RES + 8, I_JUMP);
         put32(c + CCB_STUB_RES + 12, labels.dispatch);
     }
-    /* SCRIPTS start on DSP writes, 32-bit addressing, no phase-mismatch jump:
-     * mismatches interrupt (SIST0.MA) and the host resumes from DBC. */
+    return chip_setup(lsi);
+}
+
+/* Registers: SCRIPTS start on DSP writes, 32-bit addressing, no
+ * phase-mismatch jump (mismatches interrupt with SIST0.MA and the host
+ * resumes from DBC), interrupts for everything that stops SCRIPTS. */
+static int chip_setup(struct ob_proxy_lsi *lsi)
+{
+    uint32_t v = 0;
+
     if (wr(lsi, R_DMODE, 0, 1) < 0 || wr(lsi, R_DCNTL, DCNTL_COM, 1) < 0 ||
         wr(lsi, R_CCNTL0, 0, 1) < 0 || wr(lsi, R_CCNTL1, 0, 1) < 0 ||
         wr(lsi, R_SCID, SCID_RRE | OB_PROXY_LSI_INITIATOR, 1) < 0 ||
@@ -469,7 +492,7 @@ static void finish(struct ob_proxy_lsi *lsi, unsigned slot, enum ob_proxy_lsi_ou
     }
     r->outcome = outcome;
     r->status = c[CCB_STATUS];
-    r->residual = get32(c + CCB_T_DATA) & 0xffffffu;
+    r->residual = r->overruns ? 0 : get32(c + CCB_T_DATA) & 0xffffffu;
     lsi->slot[slot] = NULL;
     lsi->nslots--;
     lsi->stats.commands++;
@@ -572,6 +595,7 @@ int ob_proxy_lsi_submit(struct ob_proxy_lsi *lsi, struct ob_proxy_lsi_req *req)
     req->residual = req->data_len;
     req->disconnects = 0;
     req->mismatches = 0;
+    req->overruns = 0;
     lsi->slot[slot] = req;
     lsi->nslots++;
     list_push(&lsi->pend_head, &lsi->pend_tail, req);
@@ -650,6 +674,27 @@ static int on_reselect(struct ob_proxy_lsi *lsi, bool race)
     return start_scripts(lsi, ccb_gpa((unsigned)r->slot) + CCB_STUB_RES);
 }
 
+/* The target has more data than the command's buffer: move it to (or
+ * from) the bit bucket, 4 KiB at a time, until it changes phase. */
+static int on_overrun(struct ob_proxy_lsi *lsi)
+{
+    struct ob_proxy_lsi_req *r;
+    uint8_t *c;
+
+    if (lsi->cur < 0) {
+        return fail(lsi, "data overrun with no command on the bus");
+    }
+    r = lsi->slot[lsi->cur];
+    c = ccb(lsi, (unsigned)lsi->cur);
+    if (++r->overruns > (1u << 16)) {
+        return fail_cur(lsi, "data overrun of more than 256 MiB");
+    }
+    put32(c + CCB_T_DATA, BUCKET_LEN);
+    put32(c + CCB_T_DATA + 4, OB_PROXY_LSI_GLOBAL_GPA + G_BUCKET);
+    lsi->chip = OB_PROXY_LSI_CHIP_RUN;
+    return start_scripts(lsi, ccb_gpa((unsigned)lsi->cur) + CCB_STUB_RES);
+}
+
 static int on_vector(struct ob_proxy_lsi *lsi, uint32_t vec)
 {
     int cur = lsi->cur;
@@ -684,6 +729,8 @@ static int on_vector(struct ob_proxy_lsi *lsi, uint32_t vec)
         return 0;
     case V_BADPHASE:
         return fail_cur(lsi, "unexpected bus phase (SCRIPTS vector badphase)");
+    case V_OVERRUN:
+        return on_overrun(lsi);
     default:
         return fail_cur(lsi, "unknown SCRIPTS interrupt vector %#x", vec);
     }
@@ -837,12 +884,52 @@ int ob_proxy_lsi_run(struct ob_proxy_lsi *lsi, struct ob_proxy_lsi_req *req,
             return -1;
         }
         if (rc == 0) {
-            return fail(lsi, "command %#04x to target %u: no completion within %d ms",
-                        req->cdb[0], req->target, timeout_ms);
+            char why[OB_PROXY_ERRLEN];
+
+            snprintf(why, sizeof(why), "command %#04x to target %u: no completion within "
+                     "%d ms (chip reset)", req->cdb[0], req->target, timeout_ms);
+            /* the request must not stay referenced by the driver */
+            rc = ob_proxy_lsi_reset(lsi);
+            list_remove(&lsi->done_head, &lsi->done_tail, req);
+            if (rc == 0) {
+                snprintf(lsi->err, sizeof(lsi->err), "%s", why);
+            }
+            return -1;
         }
     }
     list_remove(&lsi->done_head, &lsi->done_tail, req);
     return 0;
+}
+
+int ob_proxy_lsi_reset(struct ob_proxy_lsi *lsi)
+{
+    unsigned i;
+
+    /* stop SCRIPTS, then reset the chip, which resets the SCSI bus */
+    if (wr(lsi, R_ISTAT, ISTAT_ABRT, 1) < 0 || wr(lsi, R_ISTAT, 0, 1) < 0 ||
+        wr(lsi, R_ISTAT, ISTAT_SRST, 1) < 0 || wr(lsi, R_ISTAT, 0, 1) < 0) {
+        return -1;
+    }
+    for (i = 0; i < OB_PROXY_LSI_SLOTS; i++) {
+        if (lsi->slot[i]) {
+            finish(lsi, i, OB_PROXY_LSI_FAILED);
+        }
+    }
+    lsi->pend_head = lsi->pend_tail = NULL;
+    lsi->ndisc = 0;
+    lsi->cur = -1;
+    lsi->chip = OB_PROXY_LSI_CHIP_IDLE;
+    lsi->sigp_sent = false;
+    if (chip_setup(lsi) < 0) {
+        return -1;
+    }
+    /* edges of the interrupts the reset dropped */
+    return ob_proxy_irq_wait(lsi->px, 0, NULL) < 0 ? wire_fail(lsi, "irqfd") : 0;
+}
+
+int ob_proxy_lsi_step(struct ob_proxy_lsi *lsi, int timeout_ms)
+{
+    return wait_once(lsi, ob_proxy_now_ns() + (uint64_t)timeout_ms * 1000000u);
 }
 
 /* ------------------------------------------------------------------ */
@@ -893,6 +980,7 @@ int ob_proxy_lsi_exec(struct ob_proxy_lsi *lsi, unsigned target, unsigned lun,
     res->outcome = r.outcome;
     res->status = r.status;
     res->residual = r.residual;
+    res->overrun = r.overruns > 0;
     if (r.outcome == OB_PROXY_LSI_DONE && dir == OB_PROXY_LSI_IN && len) {
         memcpy(buf, bounce, len - r.residual);
     }
