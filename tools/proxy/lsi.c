@@ -243,11 +243,17 @@ static void patch(struct sasm *a, unsigned at, uint32_t target)
  *  disc:      CLEAR ACK; WAIT DISCONNECT; INT disc
  *  complete:  CLEAR ACK; WAIT DISCONNECT; INT done
  *  wait_resel: WAIT RESELECT, alternate sigp
+ *             STORE SSID to global.ssid
  *             MOVE 1 MSG IN to global[0] (IDENTIFY)
  *             JUMP tag WHEN MSG IN; INT resel
  *  tag:       MOVE 2 MSG IN to global[1] (SIMPLE QUEUE TAG, tag); CLEAR ACK; INT resel
  *  sigp:      SFBR = CTEST2 (clears ISTAT.SIGP); INT sigp
  *  resel_race: as wait_resel after the WAIT, with INT resel_race
+ *
+ * Every INT is preceded by a MEMORY MOVE of its own vector to
+ * global.vector, so the host reads ISTAT and DSTAT but not DSPS; the
+ * control blocks start with two stubs (LOAD DSA from the block; JUMP select
+ * or dispatch), so starting or resuming a command is one DSP write.
  */
 static unsigned build_script(struct sasm *a)
 {
