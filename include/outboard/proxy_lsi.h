@@ -114,8 +114,14 @@ struct ob_proxy_lsi_stats {
     uint64_t wait_resel_ns;      /* ... of which with SCRIPTS in WAIT RESELECT */
 };
 
+/* Guest-physical entry points of the SCRIPTS program (set by init). */
+struct ob_proxy_lsi_prog {
+    uint32_t select, dispatch, data_in, data_out, wait_resel;
+};
+
 struct ob_proxy_lsi {
     struct ob_proxy *px;
+    struct ob_proxy_lsi_prog prog;
     unsigned regbar;             /* BAR holding the registers (1: memory) */
     enum ob_proxy_lsi_chip chip;
     int cur;                     /* slot on the bus, or -1 */

@@ -115,12 +115,6 @@ enum {
 #define CCB_STUB_RES  0xd0   /* LOAD DSA; JUMP dispatch */
 #define CCB_SELF      0xf8   /* this CCB's address, for the stubs */
 
-/* Program labels (byte offsets from OB_PROXY_LSI_SCRIPT_GPA), set by build. */
-struct script_labels {
-    uint32_t select, dispatch, data_in, data_out, wait_resel;
-};
-
-static struct script_labels labels;
 
 #define SCRIPT_MAX_DWORDS 192u
 
@@ -255,7 +249,7 @@ static void patch(struct sasm *a, unsigned at, uint32_t target)
  * control blocks start with two stubs (LOAD DSA from the block; JUMP select
  * or dispatch), so starting or resuming a command is one DSP write.
  */
-static unsigned build_script(struct sasm *a)
+static unsigned build_script(struct sasm *a, struct ob_proxy_lsi_prog *labels)
 {
     const uint32_t g = OB_PROXY_LSI_GLOBAL_GPA;
     unsigned sel, j_nomo, j_nocmd, j_di, j_do, j_st, j_mi, back[4], j_cc, j_disc, j_ovr[2];
@@ -264,14 +258,14 @@ static unsigned build_script(struct sasm *a)
     unsigned i;
 
     a->n = 0;
-    labels.select = here(a);
+    labels->select = here(a);
     sel = emit(a, I_SELECT_TI_ATN(CCB_SELECT), 0);
     j_nomo = emit(a, I_JUMP_IFNOT(PH_MSG_OUT), 0);
     emit(a, I_MOVE_TI(PH_MSG_OUT), CCB_T_MSGOUT);
     j_nocmd = emit(a, I_JUMP_IFNOT(PH_COMMAND), 0);
     emit(a, I_MOVE_TI(PH_COMMAND), CCB_T_CMD);
 
-    labels.dispatch = here(a);
+    labels->dispatch = here(a);
     j_di = emit(a, I_JUMP_WHEN(PH_DATA_IN), 0);
     j_do = emit(a, I_JUMP_WHEN(PH_DATA_OUT), 0);
     j_st = emit(a, I_JUMP_WHEN(PH_STATUS), 0);
@@ -281,12 +275,12 @@ static unsigned build_script(struct sasm *a)
 
     /* A data move that ends with the target still in its data phase means
      * the target has more than the buffer: an overrun, for the host. */
-    labels.data_in = here(a);
+    labels->data_in = here(a);
     emit(a, I_MOVE_TI(PH_DATA_IN), CCB_T_DATA);
     emit(a, I_STORE_DSA(R_DBC, 3), CCB_T_DATA);
     j_ovr[0] = emit(a, I_JUMP_WHEN(PH_DATA_IN), 0);
     back[0] = emit(a, I_JUMP, 0);
-    labels.data_out = here(a);
+    labels->data_out = here(a);
     emit(a, I_MOVE_TI(PH_DATA_OUT), CCB_T_DATA);
     emit(a, I_STORE_DSA(R_DBC, 3), CCB_T_DATA);
     j_ovr[1] = emit(a, I_JUMP_WHEN(PH_DATA_OUT), 0);
@@ -311,7 +305,7 @@ static unsigned build_script(struct sasm *a)
     emit(a, I_WAIT_DISC, 0);
     emit_int(a, V_DONE);
 
-    labels.wait_resel = here(a);
+    labels->wait_resel = here(a);
     w_resel = emit(a, I_WAIT_RESEL, 0);
     emit(a, I_STORE_ABS(R_SSID, 1), g + G_SSID);
     emit(a, I_MOVE(PH_MSG_IN, 1), g);
@@ -337,12 +331,12 @@ static unsigned build_script(struct sasm *a)
     patch(a, sel, race);
     patch(a, j_nomo, badphase);
     patch(a, j_nocmd, badphase);
-    patch(a, j_di, labels.data_in);
-    patch(a, j_do, labels.data_out);
+    patch(a, j_di, labels->data_in);
+    patch(a, j_do, labels->data_out);
     patch(a, j_st, st);
     patch(a, j_mi, mi);
     for (i = 0; i < 4; i++) {
-        patch(a, back[i], labels.dispatch);
+        patch(a, back[i], labels->dispatch);
     }
     patch(a, j_ovr[0], overrun);
     patch(a, j_ovr[1], overrun);
@@ -369,7 +363,7 @@ int ob_proxy_lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px)
         px->info.bar[1].base == 0) {
         return fail(lsi, "BAR1 (registers, memory) is not programmed");
     }
-    n = build_script(&a);
+    n = build_script(&a, &lsi->prog);
     p = ob_proxy_gpa(px, OB_PROXY_LSI_SCRIPT_GPA, 4u * n);
     if (!p || !ob_proxy_gpa(px, OB_PROXY_LSI_CCB_GPA, OB_PROXY_LSI_SLOTS * CCB_SIZE) ||
         !ob_proxy_gpa(px, OB_PROXY_LSI_GLOBAL_GPA, G_BUCKET + BUCKET_LEN) ||
@@ -389,11 +383,11 @@ int ob_proxy_lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px)
         put32(c + CCB_STUB_SEL, I_LOAD_ABS(R_DSA, 4));
         put32(c + CCB_STUB_SEL + 4, ccb_gpa(i) + CCB_SELF);
         put32(c + CCB_STUB_SEL + 8, I_JUMP);
-        put32(c + CCB_STUB_SEL + 12, labels.select);
+        put32(c + CCB_STUB_SEL + 12, lsi->prog.select);
         put32(c + CCB_STUB_RES, I_LOAD_ABS(R_DSA, 4));
         put32(c + CCB_STUB_RES + 4, ccb_gpa(i) + CCB_SELF);
         put32(c + CCB_STUB_RES + 8, I_JUMP);
-        put32(c + CCB_STUB_RES + 12, labels.dispatch);
+        put32(c + CCB_STUB_RES + 12, lsi->prog.dispatch);
     }
     return chip_setup(lsi);
 }
@@ -531,7 +525,7 @@ static int kick(struct ob_proxy_lsi *lsi)
     lsi->cur = -1;
     if (lsi->ndisc > 0) {
         lsi->chip = OB_PROXY_LSI_CHIP_WAITRESEL;
-        return start_scripts(lsi, labels.wait_resel);
+        return start_scripts(lsi, lsi->prog.wait_resel);
     }
     return 0;
 }
@@ -759,7 +753,7 @@ static int on_mismatch(struct ob_proxy_lsi *lsi)
     }
     dbc &= 0xffffffu;
     lsi->stats.mismatches++;
-    if (dsp == labels.data_in + 8 || dsp == labels.data_out + 8) {
+    if (dsp == lsi->prog.data_in + 8 || dsp == lsi->prog.data_out + 8) {
         uint32_t count = get32(c + CCB_T_DATA) & 0xffffffu;
         uint32_t addr = get32(c + CCB_T_DATA + 4);
 
