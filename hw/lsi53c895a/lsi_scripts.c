@@ -198,6 +198,7 @@ void lsi_move_regs_update(struct lsi_state *s)
 static void exec_block_move(struct lsi_state *s, uint32_t insn, uint32_t addr)
 {
     uint32_t addr_high = 0;
+    unsigned phase;
 
     if (s->sist1 & LSI_SIST1_STO) {
         /* the deferred selection timeout */
@@ -238,7 +239,8 @@ static void exec_block_move(struct lsi_state *s, uint32_t insn, uint32_t addr)
     }
     s->dnad = addr;
     s->dnad64 = addr_high;
-    switch (s->sstat1 & LSI_PHASE_MASK) {
+    phase = s->sstat1 & LSI_PHASE_MASK;
+    switch (phase) {
     case LSI_PHASE_DO:
     case LSI_PHASE_DI:
         s->waiting = LSI_DMA_SCRIPTS;
@@ -265,6 +267,15 @@ static void exec_block_move(struct lsi_state *s, uint32_t insn, uint32_t addr)
         break;
     }
     lsi_move_regs_update(s);
+    if (phase == LSI_PHASE_CMD || phase == LSI_PHASE_ST || phase == LSI_PHASE_MI) {
+        /*
+         * These moves leave DBC and DNAD as they were (as QEMU's do), but
+         * they are complete: nothing remains and the next address is past
+         * the bytes, as the chip reports after a finished move.
+         */
+        s->rbc &= 0xff000000u;
+        s->ua = s->dnad + s->dbc;
+    }
 }
 
 /* ---- I/O instructions --------------------------------------------------- */

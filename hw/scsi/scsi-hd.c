@@ -97,18 +97,24 @@ static uint32_t hd_chunk_cap(const struct scsi_hd *s, uint64_t left)
 /* An aligned, zeroed buffer of at least LEN bytes (kept across steps). */
 static int hd_buf(struct scsi_hd_req *r, uint32_t len)
 {
+    struct scsi_hd *s = hd_of(r);
     void *p = NULL;
+    uint32_t cap = len ? len : 1;
 
     if (r->buf && r->buf_cap >= len) {
         return 0;
     }
-    if (posix_memalign(&p, 4096, len ? len : 1) != 0) {
+    if (s->spare_buf && s->spare_cap == cap) {
+        p = s->spare_buf;
+        s->spare_buf = NULL;
+        s->spare_cap = 0;
+    } else if (posix_memalign(&p, 4096, cap) != 0) {
         return -ENOMEM;
     }
     free(r->buf);
-    memset(p, 0, len ? len : 1);
+    memset(p, 0, cap);
     r->buf = p;
-    r->buf_cap = len;
+    r->buf_cap = cap;
     return 0;
 }
 
@@ -1038,8 +1044,15 @@ static void hd_cancel(struct ob_scsi_req *req)
 static void hd_free_req(struct ob_scsi_req *req)
 {
     struct scsi_hd_req *r = (struct scsi_hd_req *)req;
+    struct scsi_hd *s = hd_of(r);
 
-    free(r->buf);
+    /* keep one full-chunk buffer (the size malloc serves with mmap) */
+    if (r->buf && r->buf_cap == SCSI_HD_CHUNK && !s->spare_buf) {
+        s->spare_buf = r->buf;
+        s->spare_cap = r->buf_cap;
+    } else {
+        free(r->buf);
+    }
     r->buf = NULL;
 }
 
@@ -1249,6 +1262,9 @@ static void scsi_hd_unrealize(struct ob_device *dev)
         s->drive->attached = NULL;
         s->drive = NULL;
     }
+    free(s->spare_buf);
+    s->spare_buf = NULL;
+    s->spare_cap = 0;
 }
 
 static const struct ob_prop scsi_hd_props[] = {

@@ -53,6 +53,11 @@ struct scsi_hd {
     unsigned zombies;
     struct scsi_hd_req *parked_head, *parked_tail;
     bool quiesced;                  /* run state: no new I/O until resume */
+    /* a chunk-sized data buffer of a finished request, for the next one:
+     * malloc serves that size with a fresh mmap each time (page faults and
+     * munmap per request) */
+    uint8_t *spare_buf;
+    uint32_t spare_cap;
 };
 
 /* Number of logical blocks (the drive size rounded down). */

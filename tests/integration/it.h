@@ -51,9 +51,13 @@ int it_wire_register(void);
 int it_proc_register(void);
 int it_qemu_register(void);
 int it_qmp_register(void);
+int it_lsi_register(void);
+int it_lsi_qemu_register(void);
 
 /* The outboard binary under test. */
 const char *it_outboard(void);
+/* True when NAME is an executable in $PATH. */
+bool it_in_path(const char *name);
 
 /*
  * Starts ARGV ({fd}, {fd1} placeholders) with NCHANS socketpairs and the

@@ -29,6 +29,8 @@ static int (*const registrations[])(void) = {
     it_proc_register,
     it_qemu_register,
     it_qmp_register,
+    it_lsi_register,
+    it_lsi_qemu_register,
 };
 
 #define N_SUITES (sizeof(registrations) / sizeof(registrations[0]))

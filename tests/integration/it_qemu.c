@@ -4,34 +4,10 @@
  * driver speaks the protocol QEMU speaks. Skipped when QEMU is missing.
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "it.h"
 
 #define LSI_SCRATCHA 0x34
-
-static bool in_path(const char *name)
-{
-    const char *path = getenv("PATH");
-    char dir[4096], full[4200];
-
-    while (path && *path) {
-        size_t len = strcspn(path, ":");
-
-        if (len < sizeof(dir)) {
-            memcpy(dir, path, len);
-            dir[len] = '\0';
-            snprintf(full, sizeof(full), "%s/%s", len ? dir : ".", name);
-            if (access(full, X_OK) == 0) {
-                return true;
-            }
-        }
-        path += len + (path[len] == ':');
-    }
-    return false;
-}
 
 static void test_qemu_lsi(void)
 {
@@ -45,7 +21,7 @@ static void test_qemu_lsi(void)
     uint64_t v = 0;
     bool has_val = true;
 
-    if (!in_path("qemu-system-x86_64")) {
+    if (!it_in_path("qemu-system-x86_64")) {
         printf("(skipped: no qemu-system-x86_64) ");
         return;
     }

@@ -198,3 +198,24 @@ void it_sync(struct ob_proxy *px)
 
     IT_OK(px, ob_proxy_cfg_read(px, 0, 2, &v));
 }
+
+bool it_in_path(const char *name)
+{
+    const char *path = getenv("PATH");
+    char dir[4096], full[4200];
+
+    while (path && *path) {
+        size_t len = strcspn(path, ":");
+
+        if (len < sizeof(dir)) {
+            memcpy(dir, path, len);
+            dir[len] = '\0';
+            snprintf(full, sizeof(full), "%s/%s", len ? dir : ".", name);
+            if (access(full, X_OK) == 0) {
+                return true;
+            }
+        }
+        path += len + (path[len] == ':');
+    }
+    return false;
+}
