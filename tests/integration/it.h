@@ -53,6 +53,7 @@ int it_qemu_register(void);
 int it_qmp_register(void);
 int it_lsi_register(void);
 int it_lsi_qemu_register(void);
+int it_multi_register(void);
 
 /* The outboard binary under test. */
 const char *it_outboard(void);

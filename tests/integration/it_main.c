@@ -31,6 +31,7 @@ static int (*const registrations[])(void) = {
     it_qmp_register,
     it_lsi_register,
     it_lsi_qemu_register,
+    it_multi_register,
 };
 
 #define N_SUITES (sizeof(registrations) / sizeof(registrations[0]))
