@@ -42,6 +42,12 @@ int ob_ctx_init(struct ob_ctx *ctx)
     if (!ctx->base) {
         return -1;
     }
+    /* Two priorities: proxy requests (OB_PRIO_WIRE) run before everything
+     * else that is ready in the same loop pass (device work, disk
+     * completions, management traffic: OB_PRIO_DEFAULT). */
+    if (event_base_priority_init(ctx->base, OB_PRIO_COUNT) < 0) {
+        return -1;
+    }
     signal(SIGPIPE, SIG_IGN);
     for (i = 0; i < 3; i++) {
         ctx->sig_ev[i] = evsignal_new(ctx->base, sigs[i], on_signal, ctx);

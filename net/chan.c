@@ -486,7 +486,8 @@ struct ob_chan *ob_chan_open(struct ob_ctx *ctx, const char *id, int fd,
     ch->dev = dev;
     ch->ev = event_new(ctx->base, fd, EV_READ | EV_PERSIST, on_readable, ch);
     ch->wev = event_new(ctx->base, fd, EV_WRITE | EV_PERSIST, on_writable, ch);
-    if (!ch->ev || !ch->wev || event_add(ch->ev, NULL) < 0) {
+    if (!ch->ev || !ch->wev || event_priority_set(ch->ev, OB_PRIO_WIRE) < 0 ||
+        event_priority_set(ch->wev, OB_PRIO_WIRE) < 0 || event_add(ch->ev, NULL) < 0) {
         snprintf(err, errlen, "cannot watch fd %d", fd);
         ch->fd = -1;
         ob_chan_free(ch);

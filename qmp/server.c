@@ -59,6 +59,12 @@ struct ob_qmp_client {
     bool quit;                  /* quit answered: close once OUT is written */
     bool dead;
     struct ob_qmp_json_stream js;
+    /* Input read but not yet parsed: one request runs per loop pass, so
+     * that the proxy's requests (OB_PRIO_WIRE, served first in every pass)
+     * never wait behind a client's pipelined batch. */
+    char in[READ_CHUNK];
+    size_t in_pos, in_len;
+    struct event *more_ev;      /* runs the next pending request */
     struct ob_qmp_buf out;
     int fds[OB_QMP_MAX_RECV_FDS];
     unsigned nfds;
@@ -96,7 +102,12 @@ static void client_put_text(struct ob_qmp_client *c, const char *line)
 
 static void set_reading(struct ob_qmp_client *c, bool on)
 {
-    /* after EOF or quit the client is never read again */
+    /* after EOF or quit the client is never read again; while input read
+     * earlier is pending, the socket is not watched (level-triggered, it
+     * would wake the loop on every pass for nothing) */
+    if (on && c->in_pos < c->in_len) {
+        on = false;
+    }
     if (c->dead || on == c->reading || (on && (c->read_eof || c->quit))) {
         return;
     }
@@ -167,6 +178,9 @@ static void client_close_fds(struct ob_qmp_client *c)
 
 static void client_free(struct ob_qmp_client *c)
 {
+    if (c->more_ev) {
+        event_free(c->more_ev);
+    }
     if (c->rev) {
         event_free(c->rev);
     }
@@ -304,7 +318,87 @@ static bool on_json(void *opaque, json_t *val, const char *err)
     }
     run_request(c, val, err);
     json_decref(val);
-    return !c->dead && !c->quit;
+    return false;               /* one request per pass: see struct ob_qmp_client */
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Takes one token of the request budget; if there is none, returns false
+ * and sets DELAY to when the next one is due. */
+static bool take_token(struct ob_qmp *q, struct timeval *delay)
+{
+    uint64_t now = now_ns();
+    double wait_s;
+
+    if (q->tokens_ns == 0) {
+        q->tokens = OB_QMP_BURST;
+    } else {
+        q->tokens += (double)(now - q->tokens_ns) * 1e-9 * OB_QMP_RATE;
+        if (q->tokens > OB_QMP_BURST) {
+            q->tokens = OB_QMP_BURST;
+        }
+    }
+    q->tokens_ns = now;
+    if (q->tokens >= 1.0) {
+        q->tokens -= 1.0;
+        return true;
+    }
+    wait_s = (1.0 - q->tokens) / OB_QMP_RATE;
+    delay->tv_sec = 0;
+    delay->tv_usec = (suseconds_t)(wait_s * 1e6) + 1;
+    return false;
+}
+
+/* Parses pending input up to the end of the next request and runs it; if
+ * more input is pending, the next one runs in the next loop pass (or when
+ * the request budget allows). */
+static void run_pending(struct ob_qmp_client *c)
+{
+    struct timeval delay;
+    size_t n;
+
+    if (!take_token(c->q, &delay)) {
+        client_flush(c);                /* answers so far go out meanwhile */
+        if (!c->dead) {
+            set_reading(c, false);
+            event_add(c->more_ev, &delay);
+        }
+        return;
+    }
+    n = ob_qmp_json_stream_feed(&c->js, c->in + c->in_pos, c->in_len - c->in_pos);
+
+    c->in_pos += n;
+    if (c->dead || c->quit || c->in_pos >= c->in_len) {
+        c->in_pos = c->in_len = 0;     /* after quit the rest is not read */
+    } else if (c->out.len < READ_CHUNK) {
+        /* more to run: answers go out together once the batch is done */
+        set_reading(c, false);
+        event_active(c->more_ev, EV_TIMEOUT, 0);
+        return;
+    } else {
+        event_active(c->more_ev, EV_TIMEOUT, 0);
+    }
+    if (c->quit) {
+        set_reading(c, false);
+    }
+    client_flush(c);
+}
+
+static void on_more(evutil_socket_t fd, short what, void *opaque)
+{
+    struct ob_qmp_client *c = opaque;
+
+    (void)fd;
+    (void)what;
+    if (!c->dead && c->in_pos < c->in_len) {
+        run_pending(c);
+    }
 }
 
 /* Keeps the descriptors of one SCM_RIGHTS message (extra ones are closed). */
@@ -338,12 +432,15 @@ static void on_readable(evutil_socket_t fd, short what, void *opaque)
         char buf[CMSG_SPACE(sizeof(int) * OB_QMP_MAX_RECV_FDS)];
         struct cmsghdr align;
     } ctl;
-    char buf[READ_CHUNK];
-    struct iovec iov = { buf, sizeof(buf) };
+    struct iovec iov = { c->in, sizeof(c->in) };
     struct msghdr msg;
     ssize_t n;
 
     (void)what;
+    if (c->in_pos < c->in_len) {
+        set_reading(c, false);  /* the pending input goes first (on_more) */
+        return;
+    }
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -367,11 +464,9 @@ static void on_readable(evutil_socket_t fd, short what, void *opaque)
         client_flush(c);
         return;
     }
-    ob_qmp_json_stream_feed(&c->js, buf, (size_t)n);
-    if (c->quit) {
-        set_reading(c, false);
-    }
-    client_flush(c);
+    c->in_pos = 0;
+    c->in_len = (size_t)n;
+    run_pending(c);
 }
 
 static json_t *greeting(void)
@@ -399,8 +494,9 @@ static int client_new(struct ob_qmp_mon *mon, int fd)
     ob_qmp_buf_init(&c->out);
     c->rev = event_new(q->ctx->base, fd, EV_READ | EV_PERSIST, on_readable, c);
     c->wev = event_new(q->ctx->base, fd, EV_WRITE | EV_PERSIST, on_writable, c);
+    c->more_ev = event_new(q->ctx->base, -1, 0, on_more, c);
     g = greeting();
-    if (!c->rev || !c->wev || !g || client_put(c, g) < 0) {
+    if (!c->rev || !c->wev || !c->more_ev || !g || client_put(c, g) < 0) {
         json_decref(g);
         client_free(c);
         return -1;

@@ -19,6 +19,14 @@ struct ob_drive;
 struct ob_scsi_bus;
 struct ob_fdname;
 
+/* libevent priorities of the loop (lower runs first). Events get
+ * OB_PRIO_DEFAULT unless set otherwise. */
+enum {
+    OB_PRIO_WIRE = 0,       /* mpqemu channels: the proxy's vCPU waits */
+    OB_PRIO_DEFAULT = 1,
+    OB_PRIO_COUNT = 2,
+};
+
 struct ob_ctx {
     struct event_base *base;
     struct ob_log log;

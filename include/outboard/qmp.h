@@ -67,7 +67,16 @@ struct ob_qmp {
     char **held;
     size_t nheld;
     uint64_t events_sent;
+    /* Requests run on a token bucket shared by every client
+     * (OB_QMP_RATE per second, bursts of OB_QMP_BURST): however hard
+     * clients push, QMP takes a bounded share of the loop and the proxy's
+     * BAR and config requests are not delayed by it. */
+    double tokens;
+    uint64_t tokens_ns;             /* CLOCK_MONOTONIC of the last refill */
 };
+
+#define OB_QMP_RATE     5000.0      /* requests per second, all clients */
+#define OB_QMP_BURST    64.0
 
 /* The server of CTX (no endpoint yet), registered as CTX's event sink. */
 struct ob_qmp *ob_qmp_new(struct ob_ctx *ctx, const char *name);

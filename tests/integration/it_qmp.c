@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "outboard/qmp.h"
+
 #include "it.h"
 
 #define QMP_WAIT_MS 3000
@@ -567,7 +569,47 @@ out:
     it_stop(&r);
 }
 
+/* A client flooding the monitor: every request is answered, in order,
+ * at no more than the request budget (OB_QMP_RATE after a burst), while
+ * the proxy's config reads keep being answered. */
+static void test_flood_is_rate_limited(void)
+{
+    enum { N = 400 };
+    struct it_remote r;
+    struct qc c = { .fd = -1 };
+    char path[108], line[256], req[64];
+    uint64_t t0, t1, id;
+    unsigned i;
+
+    sock_path(path, sizeof(path));
+    IT_REQUIRE(spawn_qmp(&r, path) == 0);
+    IT_REQUIRE(qc_ready(&c, path));
+    t0 = ob_proxy_now_ns();
+    for (i = 0; i < N; i++) {
+        snprintf(req, sizeof(req), "{\"execute\":\"query-name\",\"id\":%u}", i);
+        IT_REQUIRE(qc_send(&c, req));
+    }
+    /* the proxy is served meanwhile */
+    IT_EQ(it_cfg_rd(&r.px[0], 0, 2), 0x1234);
+    for (i = 0; i < N; i++) {
+        const char *p;
+
+        qc_line(&c, line, sizeof(line), 3000);
+        p = strstr(line, "\"id\": ");
+        IT_REQUIRE(p != NULL);
+        id = strtoull(p + 6, NULL, 10);
+        IT_EQ(id, i);
+    }
+    t1 = ob_proxy_now_ns();
+    /* N - OB_QMP_BURST requests wait for the budget: >= 67 ms at 5000/s */
+    IT_ASSERT(t1 - t0 >= (uint64_t)((N - OB_QMP_BURST) / OB_QMP_RATE * 1e9 * 0.9));
+out:
+    qc_close(&c);
+    it_stop(&r);
+}
+
 static const struct it_test tests[] = {
+    IT_TEST(test_flood_is_rate_limited),
     IT_TEST(test_session),
     IT_TEST(test_clients),
     IT_TEST(test_scsi_hotplug),
