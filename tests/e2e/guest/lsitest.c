@@ -1589,8 +1589,8 @@ static int t_qmp_io(void)
             }
             if ((bad = first_mismatch(got, g_qio_seed, lba, QIO_CHUNK_SECT, &w0, &w1)) >= 0) {
                 r_fail(&r,
-                       "pass %u: LBA %" PRId64 " no longer holds what the last pass wrote (seed %" PRIu64
-                       "): w0=%#" PRIx64 " w1=%#" PRIx64,
+                       "pass %u: LBA %" PRId64 " no longer holds what the last pass wrote "
+                       "(seed %" PRIu64 "): w0=%#" PRIx64 " w1=%#" PRIx64,
                        passes, bad, g_qio_seed, w0, w1);
                 break;
             }
