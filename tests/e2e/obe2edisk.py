@@ -2,7 +2,8 @@
 
 Used by ./run.  This module
   * creates the images a workload lists under "disks" in guests.json:
-      pattern     the sector pattern with the run's seed (written by the
+      pattern     the sector pattern with the run's seed (plus the disk's
+                  "seed_offset", if any) (written by the
                   workload's host tool, e.g. `lsitest pattern`, and
                   cross-checked here against the Python reference below)
       zero        a sparse file of zeros
@@ -256,9 +257,11 @@ def make_images(prof, wd, seed, tool=None):
         with open(path, "wb") as f:
             f.truncate(size)
         if fill == "pattern":
+            # a disk's own pattern: the run's seed plus its seed_offset
+            seed_d = seed + int(spec.get("seed_offset", 0))
             if not tool:
                 raise DiskError("disk %s: fill 'pattern' needs the workload's host_tool" % name)
-            r = subprocess.run([tool, "pattern", path, str(seed), "0", str(size // SECTOR)],
+            r = subprocess.run([tool, "pattern", path, str(seed_d), "0", str(size // SECTOR)],
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, universal_newlines=True)
             if r.returncode != 0:
@@ -267,10 +270,10 @@ def make_images(prof, wd, seed, tool=None):
             with open(path, "rb") as f:
                 for lba in (0, 1, size // SECTOR // 2 + 7, size // SECTOR - 1):
                     f.seek(lba * SECTOR)
-                    if f.read(SECTOR) != pattern_sector(seed, lba):
+                    if f.read(SECTOR) != pattern_sector(seed_d, lba):
                         raise DiskError("%s and obe2edisk.pattern_sector disagree at LBA %d" % (
                             tool, lba))
-            info["seed"] = seed
+            info["seed"] = seed_d
         elif fill == "bootsector":
             nonce = seed & 0xFFFFFFFF
             data, expect = stage2(nonce)

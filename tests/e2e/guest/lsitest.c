@@ -26,6 +26,14 @@
  *                          from the end of the disk
  *   t_mib=M, t1m_mib=M, t4k_kib=K, reps=N, reps4k=N   throughput region/sizes
  *   mmio_n=N               reads for the MMIO latency figure
+ *   suite=lsi|qmp          the test list: lsi (default) or qmp, where the
+ *                          host stops/continues the remote and hot-plugs a
+ *                          disk at SCSI target 2 over QMP meanwhile (see
+ *                          "suite qmp" below)
+ *   hot0_bytes, hot0_seed  the image the host hot-plugs (pattern seed)
+ *   qmp_timeout=S          wait for the host's device_add/device_del (60)
+ *   qio_at_mib, qio_mib, qio_min_passes   the qmp-io region of disk0 and
+ *                          the passes over it before looking for the disk
  *
  * The disk pattern: a 512-byte sector is 64 little-endian u64 words,
  * w[0] = lba, w[1] = seed, w[i] = mix64(seed * 0x9E3779B97F4A7C15 + lba*64 + i)
@@ -432,6 +440,10 @@ static int p_disk_timeout = 60;
 static char p_wregions[256] = "16384+8192,25001+37,-1+1";
 static unsigned p_t_mib = 16, p_t1m_mib = 16, p_t4k_kib = 1024, p_reps = 3, p_reps4k = 1;
 static unsigned p_mmio_n = 5000;
+static char p_suite[16] = "lsi";
+static uint64_t p_hot_bytes, p_hot_seed;
+static int p_qmp_timeout = 60;
+static unsigned p_qio_at_mib = 8, p_qio_mib = 4, p_qio_min_passes = 2;
 
 /* the obe2e.* parameters besides mode and skip */
 static void lsi_param(const char *k, const char *v)
@@ -461,6 +473,20 @@ static void lsi_param(const char *k, const char *v)
         p_reps4k = (unsigned)u;
     else if (!strcmp(k, "mmio_n") && u)
         p_mmio_n = (unsigned)u;
+    else if (!strcmp(k, "suite"))
+        snprintf(p_suite, sizeof(p_suite), "%s", v);
+    else if (!strcmp(k, "hot0_bytes"))
+        p_hot_bytes = u;
+    else if (!strcmp(k, "hot0_seed"))
+        p_hot_seed = u;
+    else if (!strcmp(k, "qmp_timeout") && u)
+        p_qmp_timeout = (int)u;
+    else if (!strcmp(k, "qio_at_mib"))
+        p_qio_at_mib = (unsigned)u;
+    else if (!strcmp(k, "qio_mib") && u)
+        p_qio_mib = (unsigned)u;
+    else if (!strcmp(k, "qio_min_passes"))
+        p_qio_min_passes = (unsigned)u;
 }
 
 /* ------------------------------------------------------------------ */
@@ -476,7 +502,7 @@ struct disk {
     uint64_t bytes;
     int present;
 };
-static struct disk g_disk[2];
+static struct disk g_disk[3]; /* by SCSI target; 2 = hot-plugged (suite qmp) */
 
 static void driver_of(const char *bdf, char *out, size_t len)
 {
@@ -587,7 +613,7 @@ static int t_pci_find(void)
 static int scan_disks(void)
 {
     int n = 0;
-    for (int t = 0; t < 2; t++)
+    for (int t = 0; t < 3; t++)
         g_disk[t].present = 0;
     DIR *d = opendir("/sys/block");
     struct dirent *e;
@@ -609,7 +635,7 @@ static int scan_disks(void)
         link[k] = 0;
         const char *hctl = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
         unsigned h, c, t, l;
-        if (sscanf(hctl, "%u:%u:%u:%u", &h, &c, &t, &l) != 4 || c != 0 || l != 0 || t > 1)
+        if (sscanf(hctl, "%u:%u:%u:%u", &h, &c, &t, &l) != 4 || c != 0 || l != 0 || t > 2)
             continue;
         int ok;
         snprintf(p, sizeof(p), "/sys/block/%s/size", e->d_name);
@@ -1451,7 +1477,321 @@ static int t_rebind(void)
 
 /* ------------------------------------------------------------------ */
 
-enum need { NEED_HBA = 1, NEED_DISK0 = 2, NEED_DISK1 = 4 };
+/* ---- suite qmp: I/O across the host's stop/cont, SCSI hot-plug ---- */
+
+/* The host (tests/e2e/run, "qmp" in guests.json) drives the remote over QMP
+ * when it sees the stage lines of these tests: at "qmp-io" it does its
+ * stop/cont cycles and then device_add's a scsi-hd at target 2; at
+ * "hot-unplug" it device_del's it.  The guest learns of the host's steps
+ * only through the SCSI bus: it scans target 2 until the disk appears, and
+ * again until it no longer does. */
+
+#define QIO_CHUNK_SECT 512u /* 256 KiB */
+#define HOT_TARGET 2
+#define HOT_AT 2048u   /* sectors written on the hot-plugged disk */
+#define HOT_N 4096u
+
+static uint64_t g_qio_seed; /* what the qmp-io region of disk0 holds now */
+static int g_hot_seen;
+
+/* the SCSI host number of our HBA, from disk0's H:C:T:L; -1 if unknown */
+static int scsi_host_no(void)
+{
+    unsigned h, c, t, l;
+    if (sscanf(g_disk[0].hctl, "%u:%u:%u:%u", &h, &c, &t, &l) != 4)
+        return -1;
+    return (int)h;
+}
+
+/* scan one target (channel 0, LUN 0); synchronous in the kernel */
+static int scan_target(int host, int target)
+{
+    char p[96], v[32];
+    snprintf(p, sizeof(p), "/sys/class/scsi_host/host%d/scan", host);
+    snprintf(v, sizeof(v), "0 %d 0", target);
+    return write_text(p, v);
+}
+
+/* delete the disk at g_disk[t] from the guest's SCSI layer and wait up to 5 s
+ * for its block device to go; 0 or -1 */
+static int delete_disk(int t)
+{
+    char p[96];
+    snprintf(p, sizeof(p), "/sys/block/%s/device/delete", g_disk[t].name);
+    if (write_text(p, "1"))
+        return -1;
+    snprintf(p, sizeof(p), "/sys/block/%s", g_disk[t].name);
+    for (int i = 0; i < 100 && access(p, F_OK) == 0; i++)
+        sleep_ms(50);
+    if (access(p, F_OK) == 0) {
+        errno = EBUSY;
+        return -1;
+    }
+    g_disk[t].present = 0;
+    return 0;
+}
+
+/* first differing sector of n sectors in got against the pattern of seed */
+static int64_t first_mismatch(const uint64_t *got, uint64_t seed, uint64_t lba, uint64_t n,
+                              uint64_t *w0, uint64_t *w1)
+{
+    uint64_t want[WORDS];
+    for (uint64_t s = 0; s < n; s++) {
+        make_sector(want, seed, lba + s);
+        if (memcmp(want, got + s * WORDS, SECTOR)) {
+            *w0 = got[s * WORDS];
+            *w1 = got[s * WORDS + 1];
+            return (int64_t)(lba + s);
+        }
+    }
+    return -1;
+}
+
+static int t_qmp_io(void)
+{
+    struct res r;
+    r_init(&r, "qmp-io");
+    struct disk *dk = &g_disk[0];
+    uint64_t lba0 = (uint64_t)p_qio_at_mib * MIB / SECTOR;
+    uint64_t nsect = (uint64_t)p_qio_mib * MIB / SECTOR;
+    uint64_t nch = nsect / QIO_CHUNK_SECT;
+    size_t clen = (size_t)QIO_CHUNK_SECT * SECTOR;
+    int host = scsi_host_no();
+    g_qio_seed = p_seed;
+    if (!nch || (lba0 + nsect) * SECTOR > dk->bytes || host < 0) {
+        r_fail(&r, "region %u MiB + %u MiB does not fit the disk, or no SCSI host (%s)",
+               p_qio_at_mib, p_qio_mib, dk->hctl);
+        return r_emit(&r);
+    }
+    int fd = open(dk->dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+    if (fd < 0) {
+        r_fail(&r, "open %s O_DIRECT: %s", dk->dev, strerror(errno));
+        return r_emit(&r);
+    }
+    uint64_t *want = xalign(clen), *got = xalign(clen);
+    uint64_t t0 = now_ns(), deadline = t0 + (uint64_t)p_qmp_timeout * 1000000000ull;
+    uint64_t max_op = 0, bytes = 0, stalls = 0, done_ch = 0, seed = 0, scans = 0;
+    unsigned passes = 0;
+    double hot_s = -1;
+    /* each pass: for every chunk, read it and check it still holds the
+     * previous pass's pattern (pattern A before the first), write the next
+     * pattern, read it back; then fdatasync */
+    while (r.ok) {
+        seed = p_seed + 10 + passes;
+        for (done_ch = 0; done_ch < nch && r.ok; done_ch++) {
+            uint64_t lba = lba0 + done_ch * QIO_CHUNK_SECT, w0 = 0, w1 = 0;
+            off_t off = (off_t)(lba * SECTOR);
+            uint64_t a = now_ns();
+            int64_t bad;
+            if (pread_all(fd, got, clen, off)) {
+                r_fail(&r, "pass %u: read at LBA %" PRIu64 ": %s", passes, lba, strerror(errno));
+                break;
+            }
+            if ((bad = first_mismatch(got, g_qio_seed, lba, QIO_CHUNK_SECT, &w0, &w1)) >= 0) {
+                r_fail(&r,
+                       "pass %u: LBA %" PRId64 " no longer holds what the last pass wrote "
+                       "(seed %" PRIu64 "): w0=%#" PRIx64 " w1=%#" PRIx64,
+                       passes, bad, g_qio_seed, w0, w1);
+                break;
+            }
+            make_sectors(want, seed, lba, QIO_CHUNK_SECT);
+            if (pwrite_all(fd, want, clen, off) || pread_all(fd, got, clen, off)) {
+                r_fail(&r, "pass %u: write/read at LBA %" PRIu64 ": %s", passes, lba,
+                       strerror(errno));
+                break;
+            }
+            if ((bad = first_mismatch(got, seed, lba, QIO_CHUNK_SECT, &w0, &w1)) >= 0) {
+                r_fail(&r, "pass %u: read back LBA %" PRId64 ": w0=%#" PRIx64 " w1=%#" PRIx64
+                           ", wrote seed %" PRIu64,
+                       passes, bad, w0, w1, seed);
+                break;
+            }
+            uint64_t op = now_ns() - a;
+            if (op > max_op)
+                max_op = op;
+            if (op > 200000000ull)
+                stalls++;
+            bytes += 3 * clen;
+        }
+        if (!r.ok)
+            break;
+        if (fdatasync(fd)) {
+            r_fail(&r, "pass %u: fdatasync: %s", passes, strerror(errno));
+            break;
+        }
+        passes++;
+        g_qio_seed = seed;
+        done_ch = 0;
+        /* the host's device_add ends the loop */
+        if (passes >= p_qio_min_passes) {
+            scans++;
+            scan_target(host, HOT_TARGET);
+            scan_disks();
+            if (g_disk[HOT_TARGET].present) {
+                hot_s = secs(now_ns() - t0);
+                g_hot_seen = 1;
+                break;
+            }
+        }
+        if (now_ns() > deadline) {
+            r_fail(&r, "no disk at SCSI target %d within %d s (the host's device_add)", HOT_TARGET,
+                   p_qmp_timeout);
+            break;
+        }
+    }
+    uint64_t t1 = now_ns();
+    close(fd);
+    struct jlist wrote = {0};
+    if (g_qio_seed != p_seed)
+        jl_add(&wrote, "[\"disk0\",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]", lba0, nsect, g_qio_seed);
+    if (done_ch)
+        jl_add(&wrote, "[\"disk0\",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]", lba0,
+               done_ch * QIO_CHUNK_SECT, seed);
+    r_list(&r, "wrote", &wrote);
+    r_raw(&r, "region", "\"%" PRIu64 "+%" PRIu64 "\"", lba0, nsect);
+    r_u64(&r, "passes", passes);
+    r_u64(&r, "bytes", bytes);
+    r_num(&r, "s", secs(t1 - t0));
+    r_num(&r, "MBps", mbps(bytes, t1 - t0));
+    r_num(&r, "max_op_ms", max_op / 1e6);
+    r_u64(&r, "ops_over_200ms", stalls);
+    r_u64(&r, "target2_scans", scans);
+    r_num(&r, "hot_disk_after_s", hot_s);
+    if (g_hot_seen)
+        r_raw(&r, "hot_disk", "\"%s %s %" PRIu64 "\"", g_disk[HOT_TARGET].name,
+              g_disk[HOT_TARGET].hctl, g_disk[HOT_TARGET].bytes);
+    free(want);
+    free(got);
+    return r_emit(&r);
+}
+
+static int t_hotplug(void)
+{
+    struct res r;
+    r_init(&r, "hotplug");
+    struct disk *dk = &g_disk[HOT_TARGET];
+    uint64_t seed = p_seed + 5;
+    r_raw(&r, "disk", "\"%s %s %" PRIu64 "\"", dk->name, dk->hctl, dk->bytes);
+    if (p_hot_bytes && dk->bytes != p_hot_bytes)
+        r_fail(&r, "%s has %" PRIu64 " bytes, the image has %" PRIu64, dk->name, dk->bytes,
+               p_hot_bytes);
+    if (dk->bytes < (uint64_t)(HOT_AT + HOT_N + 1) * SECTOR) {
+        r_fail(&r, "%s is too small", dk->name);
+        return r_emit(&r);
+    }
+    int fd = -1;
+    for (int tries = 0; tries < 200; tries++) { /* ENXIO while sd attaches */
+        fd = open(dk->dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+        if (fd >= 0 || (errno != ENXIO && errno != ENODEV && errno != ENOENT))
+            break;
+        usleep(50000);
+    }
+    if (fd < 0) {
+        r_fail(&r, "open %s O_DIRECT: %s", dk->dev, strerror(errno));
+        return r_emit(&r);
+    }
+    char t[256];
+    struct vres v;
+    /* it is the host's image: its first 1 MiB holds the hot disk's pattern */
+    verify_range(fd, p_hot_seed, 0, 2048, &v);
+    if (v.bad || v.io_errno) {
+        vres_text(&v, t, sizeof(t));
+        r_fail(&r, "LBA 0..2047 before writing (pattern seed %" PRIu64 "): %s", p_hot_seed, t);
+    }
+    void *buf = xalign((size_t)HOT_N * SECTOR);
+    make_sectors(buf, seed, HOT_AT, HOT_N);
+    uint64_t t0 = now_ns();
+    if (pwrite_all(fd, buf, (size_t)HOT_N * SECTOR, (off_t)HOT_AT * SECTOR))
+        r_fail(&r, "write %u sectors at LBA %u: %s", HOT_N, HOT_AT, strerror(errno));
+    else if (fsync(fd))
+        r_fail(&r, "fsync: %s", strerror(errno));
+    r_num(&r, "write_s", secs(now_ns() - t0));
+    r_raw(&r, "wrote", "[[\"hot0\",%u,%u,%" PRIu64 "]]", HOT_AT, HOT_N, seed);
+    free(buf);
+    if (drop_caches())
+        r_fail(&r, "drop_caches: %s", strerror(errno));
+    verify_range(fd, seed, HOT_AT, HOT_N, &v);
+    if (v.bad || v.io_errno) {
+        vres_text(&v, t, sizeof(t));
+        r_fail(&r, "read back of %u+%u: %s", HOT_AT, HOT_N, t);
+    }
+    uint64_t nb[2] = {HOT_AT - 1, HOT_AT + HOT_N};
+    for (int j = 0; j < 2; j++) {
+        verify_range(fd, p_hot_seed, nb[j], 1, &v);
+        if (v.bad || v.io_errno) {
+            vres_text(&v, t, sizeof(t));
+            r_fail(&r, "neighbour LBA %" PRIu64 ": %s", nb[j], t);
+        }
+    }
+    close(fd);
+    /* the guest lets go of the disk before the host unplugs it */
+    uint64_t t1 = now_ns();
+    if (delete_disk(HOT_TARGET))
+        r_fail(&r, "delete %s: %s", dk->name, strerror(errno));
+    r_num(&r, "delete_s", secs(now_ns() - t1));
+    return r_emit(&r);
+}
+
+static int t_hot_unplug(void)
+{
+    struct res r;
+    r_init(&r, "hot-unplug");
+    int host = scsi_host_no();
+    uint64_t t0 = now_ns(), deadline = t0 + (uint64_t)p_qmp_timeout * 1000000000ull;
+    unsigned scans = 0, reappeared = 0;
+    int gone = 0;
+    /* a scan before the host's device_del finds the disk again: let go of
+     * it and scan again until target 2 stays empty */
+    while (now_ns() < deadline) {
+        if (g_disk[HOT_TARGET].present && delete_disk(HOT_TARGET)) {
+            r_fail(&r, "delete %s: %s", g_disk[HOT_TARGET].name, strerror(errno));
+            break;
+        }
+        scans++;
+        scan_target(host, HOT_TARGET);
+        scan_disks();
+        if (!g_disk[HOT_TARGET].present) {
+            gone = 1;
+            break;
+        }
+        reappeared++;
+        sleep_ms(300);
+    }
+    r_num(&r, "gone_after_s", secs(now_ns() - t0));
+    r_u64(&r, "scans", scans);
+    r_u64(&r, "reappeared", reappeared);
+    if (r.ok && !gone)
+        r_fail(&r, "SCSI target %d still answers after %d s (the host's device_del)", HOT_TARGET,
+               p_qmp_timeout);
+    /* disk0 after it all: its first 64 KiB (pattern A) and the qmp-io region */
+    struct disk *dk = &g_disk[0];
+    int fd = open(dk->dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (fd < 0) {
+        r_fail(&r, "open %s: %s", dk->dev, strerror(errno));
+        return r_emit(&r);
+    }
+    struct vres v;
+    char t[256];
+    verify_range(fd, p_seed, 0, 128, &v);
+    if (v.bad || v.io_errno) {
+        vres_text(&v, t, sizeof(t));
+        r_fail(&r, "disk0 LBA 0..127: %s", t);
+    }
+    uint64_t lba0 = (uint64_t)p_qio_at_mib * MIB / SECTOR;
+    uint64_t nsect = (uint64_t)p_qio_mib * MIB / SECTOR;
+    verify_range(fd, g_qio_seed, lba0, nsect, &v);
+    if (v.bad || v.io_errno) {
+        vres_text(&v, t, sizeof(t));
+        r_fail(&r, "disk0 qmp-io region (seed %" PRIu64 "): %s", g_qio_seed, t);
+    }
+    r_u64(&r, "disk0_sectors_verified", 128 + nsect);
+    close(fd);
+    return r_emit(&r);
+}
+
+/* ------------------------------------------------------------------ */
+
+enum need { NEED_HBA = 1, NEED_DISK0 = 2, NEED_DISK1 = 4, NEED_HOT = 8 };
 
 static const struct test TESTS[] = {
     {"pci-find", t_pci_find, 0},
@@ -1467,6 +1807,16 @@ static const struct test TESTS[] = {
     {NULL, NULL, 0},
 };
 
+/* suite qmp (obe2e.suite=qmp): the host drives the remote over QMP meanwhile */
+static const struct test TESTS_QMP[] = {
+    {"pci-find", t_pci_find, 0},
+    {"disks", t_disks, NEED_HBA},
+    {"qmp-io", t_qmp_io, NEED_DISK0},
+    {"hotplug", t_hotplug, NEED_DISK0 | NEED_HOT},
+    {"hot-unplug", t_hot_unplug, NEED_DISK0},
+    {NULL, NULL, 0},
+};
+
 static const char *lsi_why_not(const struct test *t)
 {
     if ((t->needs & NEED_HBA) && !g_bdf[0])
@@ -1475,6 +1825,8 @@ static const char *lsi_why_not(const struct test *t)
         return "disk0 (SCSI target 0) did not appear";
     if ((t->needs & NEED_DISK1) && !g_disk[1].present)
         return "disk1 (SCSI target 1) did not appear";
+    if ((t->needs & NEED_HOT) && !g_hot_seen)
+        return "no hot-plugged disk appeared at SCSI target 2";
     if ((t->needs & (NEED_DISK0 | NEED_DISK1)) && g_unbound)
         return "the driver was unbound";
     return NULL;
@@ -1485,5 +1837,7 @@ int main(int argc, char **argv)
     if (argc > 1 && (!strcmp(argv[1], "pattern") || !strcmp(argv[1], "verify")))
         return host_main(argc, argv);
     obe2e_start(argc, argv, lsi_param, 0);
+    if (!strcmp(p_suite, "qmp"))
+        return run_tests("lsitest-qmp", TESTS_QMP, lsi_why_not, NULL);
     return run_tests("lsitest", TESTS, lsi_why_not, NULL);
 }
