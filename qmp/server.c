@@ -1044,9 +1044,22 @@ static void on_event(void *opaque, const struct ob_event *ev)
 {
     struct ob_qmp *q = opaque;
     struct ob_qmp_client *c, *next;
-    json_t *e = ob_qmp_event_json(ev);
+    struct ob_event io;
+    json_t *e;
     char *text;
 
+    if (ev->kind == OB_EV_BLOCK_IO_ERROR && ev->u.io.device) {
+        /* The core names the drive by its id; QEMU gives the BlockBackend
+         * name ("" for a blockdev-add node) and the root node's name, the
+         * one query-block reports. */
+        io = *ev;
+        if (ob_qmp_node_find(q, ev->u.io.device)) {
+            io.u.io.device = "";
+        }
+        io.u.io.node_name = ob_qmp_drive_node_name(q, ev->u.io.device);
+        ev = &io;
+    }
+    e = ob_qmp_event_json(ev);
     if (!e) {
         return;
     }
