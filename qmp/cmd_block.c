@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "outboard/block.h"
 #include "outboard/opts.h"
@@ -14,24 +15,38 @@
 #include "outboard/qmp.h"
 #include "outboard/qmp_cmds.h"
 
+/* ImageInfo, members in schema order. QEMU's raw driver over file-posix
+ * (file or host_device) reports dirty-flag (always false) and actual-size
+ * (the allocated bytes, st_blocks * 512: 0 for a block device). */
 static json_t *image_info(const struct ob_drive *d)
 {
-    return json_pack("{s:o,s:s,s:I}", "filename", ob_qmp_json_string(d->filename),
-                     "format", "raw", "virtual-size", (json_int_t)d->size);
+    json_t *o = json_pack("{s:o,s:s,s:b}", "filename", ob_qmp_json_string(d->filename),
+                          "format", "raw", "dirty-flag", 0);
+    struct stat st;
+
+    if (!o) {
+        return NULL;
+    }
+    if (d->fd >= 0 && fstat(d->fd, &st) == 0) {
+        json_object_set_new(o, "actual-size", json_integer((json_int_t)st.st_blocks * 512));
+    }
+    json_object_set_new(o, "virtual-size", json_integer((json_int_t)d->size));
+    return o;
 }
 
 /* BlockDeviceInfo, members in schema order. */
-static json_t *inserted_info(const struct ob_qmp *q, const struct ob_drive *d)
+static json_t *inserted_info(struct ob_qmp *q, const struct ob_drive *d)
 {
     const struct ob_qmp_node *node = ob_qmp_node_find(q, d->id);
+    const char *node_name = ob_qmp_drive_node_name(q, d->id);
     json_t *o = json_object();
 
     if (!o) {
         return NULL;
     }
     json_object_set_new(o, "file", ob_qmp_json_string(d->filename));
-    if (node) {
-        json_object_set_new(o, "node-name", ob_qmp_json_string(node->name));
+    if (node_name) {
+        json_object_set_new(o, "node-name", ob_qmp_json_string(node_name));
     }
     json_object_set_new(o, "ro", json_boolean(d->readonly));
     json_object_set_new(o, "drv", json_string(node ? node->drv : "raw"));

@@ -1100,15 +1100,62 @@ const struct ob_qmp_node *ob_qmp_node_find(const struct ob_qmp *q, const char *n
     return NULL;
 }
 
+const char *ob_qmp_drive_node_name(struct ob_qmp *q, const char *drive_id)
+{
+    struct ob_qmp_node *v;
+    unsigned n;
+    size_t i;
+
+    if (ob_qmp_node_find(q, drive_id)) {
+        return drive_id;
+    }
+    for (i = 0; i < q->nautonodes; i++) {
+        if (strcmp(q->autonodes[i].name, drive_id) == 0) {
+            return q->autonodes[i].drv;
+        }
+    }
+    v = realloc(q->autonodes, (q->nautonodes + 1) * sizeof(*v));
+    if (!v) {
+        return NULL;
+    }
+    q->autonodes = v;
+    /* QEMU's id_generate(): "#block", a counter, then two random digits; a
+     * -drive makes two nodes (format and protocol), hence the step 2. */
+    n = q->autonode_counter = q->autonode_counter ? q->autonode_counter + 2 : 1;
+    v[q->nautonodes].name = strdup(drive_id);
+    if (asprintf(&v[q->nautonodes].drv, "#block%u%02u", n, (n * 37u + 20u) % 100u) < 0) {
+        v[q->nautonodes].drv = NULL;
+    }
+    if (!v[q->nautonodes].name || !v[q->nautonodes].drv) {
+        free(v[q->nautonodes].name);
+        free(v[q->nautonodes].drv);
+        return NULL;
+    }
+    return v[q->nautonodes++].drv;
+}
+
 /* ---- events --------------------------------------------------------- */
 
 static void on_event(void *opaque, const struct ob_event *ev)
 {
     struct ob_qmp *q = opaque;
     struct ob_qmp_client *c, *next;
-    json_t *e = ob_qmp_event_json(ev);
+    struct ob_event io;
+    json_t *e;
     char *text;
 
+    if (ev->kind == OB_EV_BLOCK_IO_ERROR && ev->u.io.device) {
+        /* The core names the drive by its id; QEMU gives the BlockBackend
+         * name ("" for a blockdev-add node) and the root node's name, the
+         * one query-block reports. */
+        io = *ev;
+        if (ob_qmp_node_find(q, ev->u.io.device)) {
+            io.u.io.device = "";
+        }
+        io.u.io.node_name = ob_qmp_drive_node_name(q, ev->u.io.device);
+        ev = &io;
+    }
+    e = ob_qmp_event_json(ev);
     if (!e) {
         return;
     }
@@ -1214,6 +1261,11 @@ void ob_qmp_free(struct ob_qmp *q)
         q->mons = mon->next;
         mon_free(mon);
     }
+    for (i = 0; i < q->nautonodes; i++) {
+        free(q->autonodes[i].name);
+        free(q->autonodes[i].drv);
+    }
+    free(q->autonodes);
     for (i = 0; i < q->nnodes; i++) {
         free(q->nodes[i].name);
         free(q->nodes[i].drv);

@@ -61,6 +61,11 @@ struct ob_qmp {
      * -drive drives), with the driver named at creation */
     struct ob_qmp_node *nodes;
     size_t nnodes;
+    /* the node names given to -drive drives (QEMU's "#block<n><rr>"),
+     * by drive id, each made on first use */
+    struct ob_qmp_node *autonodes;  /* name: the drive id, drv: the node name */
+    size_t nautonodes;
+    unsigned autonode_counter;
     /* events emitted while a command asks for them to follow its reply
      * (device_del: QEMU's unplug completes after the return) */
     bool hold_events;
@@ -105,6 +110,10 @@ int ob_qmp_node_add(struct ob_qmp *q, const char *name, const char *drv);
 void ob_qmp_node_del(struct ob_qmp *q, const char *name);
 /* The blockdev-add record of drive NAME, or NULL for a -drive drive. */
 const struct ob_qmp_node *ob_qmp_node_find(const struct ob_qmp *q, const char *name);
+/* The node name of drive DRIVE_ID: its blockdev-add name, or for a -drive
+ * drive one made as QEMU makes it ("#block" + a counter + two digits; QEMU's
+ * are random), the same for the drive's lifetime. NULL if out of memory. */
+const char *ob_qmp_drive_node_name(struct ob_qmp *q, const char *drive_id);
 
 /* Number of clients connected now (all monitors). */
 unsigned ob_qmp_client_count(const struct ob_qmp *q);

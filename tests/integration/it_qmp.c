@@ -394,13 +394,14 @@ static void test_scsi_hotplug(void)
               "not a valid device model name\"}}\r\n");
     qc_send(&c, "{\"execute\":\"query-block\"}");
     {
-        char want[1024];
+        char want[1536];
 
         snprintf(want, sizeof(want), "{\"return\": [{\"io-status\": \"ok\", \"device\": "
                  "\"d0\", \"locked\": false, \"removable\": false, \"inserted\": "
                  "{\"iops_rd\": 0, \"detect_zeroes\": \"off\", \"image\": "
                  "{\"virtual-size\": 1048576, \"filename\": \"%s\", \"format\": "
-                 "\"raw\"}, \"iops_wr\": 0, \"ro\": false, \"backing_file_depth\": 0, "
+                 "\"raw\", \"actual-size\": 0, \"dirty-flag\": false}, \"iops_wr\": 0, "
+                 "\"ro\": false, \"node-name\": \"#block157\", \"backing_file_depth\": 0, "
                  "\"drv\": \"raw\", \"iops\": 0, \"bps_wr\": 0, \"write_threshold\": 0, "
                  "\"encrypted\": false, \"bps\": 0, \"bps_rd\": 0, \"cache\": "
                  "{\"no-flush\": false, \"direct\": false, \"writeback\": true}, "

@@ -455,6 +455,40 @@ static void test_server_greeting_and_events(void)
                                        "\"id\": 1}\r\n"));
 }
 
+/* BLOCK_IO_ERROR names the drive as QEMU does: a -drive drive by its id and
+ * the automatic node name query-block reports, a blockdev-add node by ""
+ * and its node name. */
+static void test_server_block_io_error_names(void)
+{
+    struct ob_event ev;
+    const char *out;
+
+    drain();    /* the greeting */
+    say("{\"execute\":\"qmp_capabilities\"}");
+    UT_STREQ(drain(), "{\"return\": {}}\r\n");
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = OB_EV_BLOCK_IO_ERROR;
+    ev.u.io.device = "d0";
+    ev.u.io.node_name = "d0";
+    ev.u.io.write = true;
+    ev.u.io.action = "report";
+    ev.u.io.reason = "Input/output error";
+    ob_event_emit(&sctx, &ev);
+    out = drain();
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"device\": \"d0\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"node-name\": \"#block157\""));
+    UT_STREQ(ob_qmp_drive_node_name(sq, "d0"), "#block157");
+    UT_STREQ(ob_qmp_drive_node_name(sq, "d1"), "#block331");
+    CU_ASSERT_FATAL(ob_qmp_node_add(sq, "n1", "raw") == 0);
+    ev.u.io.device = "n1";
+    ev.u.io.node_name = "n1";
+    ob_event_emit(&sctx, &ev);
+    out = drain();
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"device\": \"\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"node-name\": \"n1\""));
+    UT_STREQ(ob_qmp_drive_node_name(sq, "n1"), "n1");
+}
+
 static void test_server_half_close(void)
 {
     char buf[256];
@@ -578,6 +612,7 @@ static const struct ut_test dispatch_tests[] = {
 
 static const struct ut_test server_tests[] = {
     UT_TEST(test_server_greeting_and_events),
+    UT_TEST(test_server_block_io_error_names),
     UT_TEST(test_server_half_close),
     UT_TEST(test_server_getfd),
     UT_TEST(test_server_backpressure),
