@@ -145,8 +145,8 @@ int ob_proxy_lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px);
 
 /*
  * Queues REQ (filled as documented above) and starts it if the chip is
- * free. Returns 0, or -1 (bad request, no free slot, or a wire error) with
- * lsi->err set; the request is then not queued.
+ * free. Returns 0, or -1 with lsi->err set: for a bad request or no free
+ * slot REQ is not queued; after a wire error the connection is unusable.
  */
 int ob_proxy_lsi_submit(struct ob_proxy_lsi *lsi, struct ob_proxy_lsi_req *req);
 
