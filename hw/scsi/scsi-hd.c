@@ -685,18 +685,30 @@ static int io_zeroes(struct scsi_hd_req *r)
 
 static void write_same_chunk(struct scsi_hd_req *r);
 
-static void then_write_same(struct scsi_hd_req *r, int64_t ret)
+/*
+ * A chunk written: RET checked, the request moved past the chunk. Returns
+ * true if more is left to write; otherwise the request has completed (GOOD,
+ * or with the sense of the error).
+ */
+static bool write_chunk_done(struct scsi_hd_req *r, int64_t ret)
 {
     if (!hd_io_ok(r, ret, false)) {
-        return;
+        return false;
     }
     r->left -= r->chunk;
     r->lba += r->chunk / hd_of(r)->bs;
     if (r->left == 0) {
         hd_good(r);
-        return;
+        return false;
     }
-    write_same_chunk(r);
+    return true;
+}
+
+static void then_write_same(struct scsi_hd_req *r, int64_t ret)
+{
+    if (write_chunk_done(r, ret)) {
+        write_same_chunk(r);
+    }
 }
 
 static void write_same_chunk(struct scsi_hd_req *r)
@@ -882,16 +894,9 @@ static void write_ask(struct scsi_hd_req *r);
 
 static void then_write(struct scsi_hd_req *r, int64_t ret)
 {
-    if (!hd_io_ok(r, ret, false)) {
-        return;
+    if (write_chunk_done(r, ret)) {
+        write_ask(r);
     }
-    r->left -= r->chunk;
-    r->lba += r->chunk / hd_of(r)->bs;
-    if (r->left == 0) {
-        hd_good(r);
-        return;
-    }
-    write_ask(r);
 }
 
 /* The HBA filled the buffer: write it. */
