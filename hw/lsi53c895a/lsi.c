@@ -253,60 +253,46 @@ static void lsi_dump_regs(struct ob_device *d, ob_dump_fn *fn, void *opaque)
     lsi_regs_dump((struct lsi_state *)d, fn, opaque);
 }
 
-static const struct ob_pci_ops lsi53c895a_pci_ops = {
-    .vendor_id = LSI_VENDOR_ID,
-    .device_id = LSI_DEVICE_ID_895A,
-    .revision = 0x00,
-    .class_code = LSI_CLASS_SCSI,
-    .subsystem_id = LSI_SUBSYSTEM_ID,
-    .bar_read = lsi_bar_read,
-    .bar_write = lsi_bar_write,
-    .reset = lsi_pci_reset,
-};
+/* The two chips differ only in their name and PCI device ID. */
+#define LSI_PCI_OPS(devid) {                                               \
+    .vendor_id = LSI_VENDOR_ID,                                            \
+    .device_id = (devid),                                                  \
+    .revision = 0x00,                                                      \
+    .class_code = LSI_CLASS_SCSI,                                          \
+    .subsystem_id = LSI_SUBSYSTEM_ID,                                      \
+    .bar_read = lsi_bar_read,                                              \
+    .bar_write = lsi_bar_write,                                            \
+    .reset = lsi_pci_reset,                                                \
+}
 
-static const struct ob_pci_ops lsi53c810_pci_ops = {
-    .vendor_id = LSI_VENDOR_ID,
-    .device_id = LSI_DEVICE_ID_810,
-    .revision = 0x00,
-    .class_code = LSI_CLASS_SCSI,
-    .subsystem_id = LSI_SUBSYSTEM_ID,
-    .bar_read = lsi_bar_read,
-    .bar_write = lsi_bar_write,
-    .reset = lsi_pci_reset,
-};
+static const struct ob_pci_ops lsi53c895a_pci_ops = LSI_PCI_OPS(LSI_DEVICE_ID_895A);
+static const struct ob_pci_ops lsi53c810_pci_ops = LSI_PCI_OPS(LSI_DEVICE_ID_810);
 
 static const struct ob_prop lsi_props[] = {
     OB_PROP_END,
 };
 
-static const struct ob_devtype lsi53c895a_type = {
-    .name = "lsi53c895a",
-    .desc = "LSI53C895A SCSI Host Bus Adapter",
-    .bus = OB_BUS_PCI,
-    .instance_size = sizeof(struct lsi_state),
-    .props = lsi_props,
-    .bus_props = ob_pci_bus_props,
-    .realize = lsi_realize,
-    .unrealize = lsi_unrealize,
-    .bus_ops = &lsi53c895a_pci_ops,
-    .quiesce = lsi_quiesce,
-    .resume = lsi_resume_vm,
-    .dump_regs = lsi_dump_regs,
-};
+#define LSI_DEVTYPE(type_name, description, ops) {                         \
+    .name = (type_name),                                                   \
+    .desc = (description),                                                 \
+    .bus = OB_BUS_PCI,                                                     \
+    .instance_size = sizeof(struct lsi_state),                             \
+    .props = lsi_props,                                                    \
+    .bus_props = ob_pci_bus_props,                                         \
+    .realize = lsi_realize,                                                \
+    .unrealize = lsi_unrealize,                                            \
+    .bus_ops = (ops),                                                      \
+    .quiesce = lsi_quiesce,                                                \
+    .resume = lsi_resume_vm,                                               \
+    .dump_regs = lsi_dump_regs,                                            \
+}
+
+static const struct ob_devtype lsi53c895a_type =
+    LSI_DEVTYPE("lsi53c895a", "LSI53C895A SCSI Host Bus Adapter", &lsi53c895a_pci_ops);
 OB_DEVTYPE_REGISTER(lsi53c895a_type);
 
-static const struct ob_devtype lsi53c810_type = {
-    .name = "lsi53c810",
-    .desc = "LSI53C810 SCSI Host Bus Adapter (the LSI53C895A model, device ID 0x0001)",
-    .bus = OB_BUS_PCI,
-    .instance_size = sizeof(struct lsi_state),
-    .props = lsi_props,
-    .bus_props = ob_pci_bus_props,
-    .realize = lsi_realize,
-    .unrealize = lsi_unrealize,
-    .bus_ops = &lsi53c810_pci_ops,
-    .quiesce = lsi_quiesce,
-    .resume = lsi_resume_vm,
-    .dump_regs = lsi_dump_regs,
-};
+static const struct ob_devtype lsi53c810_type =
+    LSI_DEVTYPE("lsi53c810",
+                "LSI53C810 SCSI Host Bus Adapter (the LSI53C895A model, device ID 0x0001)",
+                &lsi53c810_pci_ops);
 OB_DEVTYPE_REGISTER(lsi53c810_type);
