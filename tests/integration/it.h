@@ -105,4 +105,9 @@ bool it_check_ok(struct ob_proxy *px, int rc, const char *expr, unsigned line,
         }                                                                   \
     } while (0)
 
+/* SCSI helpers for the LSI suites: a big-endian 32-bit field, and a
+ * READ(10) or WRITE(10) CDB. */
+void it_put_be32(uint8_t *p, uint32_t v);
+void it_rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks);
+
 #endif

@@ -177,26 +177,9 @@ static void fx_stop(struct lsi_fx *f)
     }
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 static uint32_t get_be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks)
-{
-    memset(cdb, 0, 10);
-    cdb[0] = write ? 0x2a : 0x28;
-    put_be32(cdb + 2, lba);
-    cdb[7] = (uint8_t)(blocks >> 8);
-    cdb[8] = (uint8_t)blocks;
 }
 
 /* True when LEN bytes at OFF of the image file equal BUF. */
@@ -225,7 +208,7 @@ static bool read_matches(struct lsi_fx *f, uint32_t lba, uint16_t blocks)
         return false;
     }
     memset(buf, 0xee, len);
-    rw10(cdb, false, lba, blocks);
+    it_rw10(cdb, false, lba, blocks);
     if (LSI_OK(f, exec(f, TARGET, cdb, 10, OB_PROXY_LSI_IN, buf, len, &res))) {
         ok = IT_EQ(res.outcome, OB_PROXY_LSI_DONE) & IT_EQ(res.status, 0) &
              IT_EQ(res.residual, 0);
@@ -314,7 +297,7 @@ static void test_write(void)
         data[i] = (uint8_t)(i * 13 + 0x5b + (i >> 9));
     }
     /* 8 blocks at LBA 200: exactly those bytes change in the file */
-    rw10(cdb, true, 200, 8);
+    it_rw10(cdb, true, 200, 8);
     IT_REQUIRE(LSI_OK(&f, exec(&f, TARGET, cdb, 10, OB_PROXY_LSI_OUT, data, 8 * BLOCK, &res)));
     IT_EQ(res.outcome, OB_PROXY_LSI_DONE);
     IT_EQ(res.status, OB_PROXY_LSI_STATUS_GOOD);
@@ -331,7 +314,7 @@ static void test_write(void)
         IT_ASSERT(file_equals(&f, 208 * BLOCK, after, BLOCK));
     }
     /* 300 KiB (more than one 128 KiB chunk), then read back through SCSI */
-    rw10(cdb, true, 3000, sizeof(data) / BLOCK);
+    it_rw10(cdb, true, 3000, sizeof(data) / BLOCK);
     IT_REQUIRE(LSI_OK(&f, exec(&f, TARGET, cdb, 10, OB_PROXY_LSI_OUT, data, sizeof(data),
                                 &res)));
     IT_EQ(res.status, OB_PROXY_LSI_STATUS_GOOD);
@@ -350,7 +333,7 @@ static void test_out_of_range(void)
     static const uint8_t tur[6] = { 0 };
 
     IT_REQUIRE(fx_start(&f) == 0);
-    rw10(cdb, false, IMG_BLOCKS, 1);
+    it_rw10(cdb, false, IMG_BLOCKS, 1);
     IT_REQUIRE(LSI_OK(&f, exec(&f, TARGET, cdb, 10, OB_PROXY_LSI_IN, buf, BLOCK, &res)));
     IT_EQ(res.outcome, OB_PROXY_LSI_DONE);
     IT_EQ(res.status, OB_PROXY_LSI_STATUS_CHECK);
@@ -362,7 +345,7 @@ static void test_out_of_range(void)
 
     /* a write straddling the end is refused whole: the file is unchanged */
     memset(buf, 0x77, sizeof(buf));
-    rw10(cdb, true, IMG_BLOCKS - 1, 2);
+    it_rw10(cdb, true, IMG_BLOCKS - 1, 2);
     IT_REQUIRE(LSI_OK(&f, exec(&f, TARGET, cdb, 10, OB_PROXY_LSI_OUT, buf, sizeof(buf),
                                 &res)));
     IT_EQ(res.status, OB_PROXY_LSI_STATUS_CHECK);
@@ -395,7 +378,7 @@ static void test_no_target(void)
     IT_REQUIRE(fx_start(&f) == 0);
     IT_REQUIRE(LSI_OK(&f, exec(&f, ABSENT_TARGET, tur, 6, OB_PROXY_LSI_NONE, NULL, 0, &res)));
     IT_EQ(res.outcome, OB_PROXY_LSI_SEL_TIMEOUT);
-    rw10(cdb, false, 0, 1);
+    it_rw10(cdb, false, 0, 1);
     IT_REQUIRE(LSI_OK(&f, exec(&f, 6, cdb, 10, OB_PROXY_LSI_IN, buf, BLOCK, &res)));
     IT_EQ(res.outcome, OB_PROXY_LSI_SEL_TIMEOUT);
     IT_EQ(res.residual, BLOCK);
@@ -433,7 +416,7 @@ static void test_tagged_queue(void)
             q->target = TARGET;
             q->tagged = true;
             q->cdb_len = 10;
-            rw10(q->cdb, write, lba, 8);
+            it_rw10(q->cdb, write, lba, 8);
             q->dir = write ? OB_PROXY_LSI_OUT : OB_PROXY_LSI_IN;
             q->data_gpa = TAG_GPA + i * 4096u;
             q->data_len = 4096;
@@ -478,7 +461,7 @@ static void test_short_and_overrun(void)
     IT_REQUIRE(fx_start(&f) == 0);
     /* 1 block into a 2-block buffer */
     memset(buf, 0xee, sizeof(buf));
-    rw10(cdb, false, 42, 1);
+    it_rw10(cdb, false, 42, 1);
     IT_REQUIRE(LSI_OK(&f, exec(&f, TARGET, cdb, 10, OB_PROXY_LSI_IN, buf, sizeof(buf), &res)));
     IT_EQ(res.status, OB_PROXY_LSI_STATUS_GOOD);
     IT_EQ(res.residual, BLOCK);
@@ -487,7 +470,7 @@ static void test_short_and_overrun(void)
     IT_EQ(buf[BLOCK], 0xee);
     /* 2 blocks into a 1-block buffer */
     memset(buf, 0xee, sizeof(buf));
-    rw10(cdb, false, 50, 2);
+    it_rw10(cdb, false, 50, 2);
     IT_REQUIRE(LSI_OK(&f, exec(&f, TARGET, cdb, 10, OB_PROXY_LSI_IN, buf, BLOCK, &res)));
     IT_EQ(res.outcome, OB_PROXY_LSI_DONE);
     IT_EQ(res.status, OB_PROXY_LSI_STATUS_GOOD);
@@ -518,7 +501,7 @@ static void test_sigp_wakeup(void)
         req[i].target = TARGET;
         req[i].tagged = true;
         req[i].cdb_len = 10;
-        rw10(req[i].cdb, false, 1000 + i * 4096, 2048);
+        it_rw10(req[i].cdb, false, 1000 + i * 4096, 2048);
         req[i].dir = OB_PROXY_LSI_IN;
         req[i].data_gpa = TAG_GPA + i * (1u << 20);
         req[i].data_len = 1u << 20;
@@ -565,7 +548,7 @@ static void test_reset(void)
         req[i].target = TARGET;
         req[i].tagged = true;
         req[i].cdb_len = 10;
-        rw10(req[i].cdb, false, i * 64, 8);
+        it_rw10(req[i].cdb, false, i * 64, 8);
         req[i].dir = OB_PROXY_LSI_IN;
         req[i].data_gpa = TAG_GPA + i * 4096u;
         req[i].data_len = 4096;

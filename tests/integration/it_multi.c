@@ -35,23 +35,6 @@ static uint8_t disk_byte(unsigned c, unsigned t)
     return (uint8_t)(0xa0 + 0x10 * c + t);
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static void rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks)
-{
-    memset(cdb, 0, 10);
-    cdb[0] = write ? 0x2a : 0x28;
-    put_be32(cdb + 2, lba);
-    cdb[7] = (uint8_t)(blocks >> 8);
-    cdb[8] = (uint8_t)blocks;
-}
-
 static int make_images(struct multi_fx *f)
 {
     static uint8_t buf[IMG_SIZE];
@@ -212,7 +195,7 @@ static void test_two_controllers_read_own_disks(void)
         for (t = 0; t < NDISK; t++) {
             for (c = 0; c < NCTRL; c++) {
                 memset(buf, 0, sizeof(buf));
-                rw10(cdb, false, lba, 1);
+                it_rw10(cdb, false, lba, 1);
                 IT_REQUIRE(ob_proxy_lsi_exec(&f.lsi[c], t, 0, cdb, 10, OB_PROXY_LSI_IN, buf,
                                              BLOCK, &res) == 0);
                 IT_EQ(res.status, OB_PROXY_LSI_STATUS_GOOD);
@@ -241,7 +224,7 @@ static void test_write_lands_in_its_own_image(void)
 
     IT_REQUIRE(fx_start(&f) == 0);
     memset(data, 0x5c, sizeof(data));
-    rw10(cdb, true, 100, 4);
+    it_rw10(cdb, true, 100, 4);
     IT_REQUIRE(ob_proxy_lsi_exec(&f.lsi[1], 1, 0, cdb, 10, OB_PROXY_LSI_OUT, data,
                                  sizeof(data), &res) == 0);
     IT_EQ(res.status, OB_PROXY_LSI_STATUS_GOOD);

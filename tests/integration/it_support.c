@@ -219,3 +219,20 @@ bool it_in_path(const char *name)
     }
     return false;
 }
+
+void it_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+void it_rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks)
+{
+    memset(cdb, 0, 10);
+    cdb[0] = write ? 0x2a : 0x28;
+    it_put_be32(cdb + 2, lba);
+    cdb[7] = (uint8_t)(blocks >> 8);
+    cdb[8] = (uint8_t)blocks;
+}
