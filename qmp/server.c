@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +66,7 @@ struct ob_qmp_client {
     char in[READ_CHUNK];
     size_t in_pos, in_len;
     struct event *more_ev;      /* runs the next pending request */
+    bool throttled;             /* waits for the request budget */
     struct ob_qmp_buf out;
     int fds[OB_QMP_MAX_RECV_FDS];
     unsigned nfds;
@@ -349,10 +351,43 @@ static bool take_token(struct ob_qmp *q, struct timeval *delay)
         q->tokens -= 1.0;
         return true;
     }
-    wait_s = (1.0 - q->tokens) / OB_QMP_RATE;
+    /* wait for a batch of tokens, not one: fewer wake-ups of the loop */
+    wait_s = (OB_QMP_BURST / 2 - q->tokens) / OB_QMP_RATE;
     delay->tv_sec = 0;
     delay->tv_usec = (suseconds_t)(wait_s * 1e6) + 1;
     return false;
+}
+
+static void arm_throttle(struct ob_qmp *q, const struct timeval *delay)
+{
+    struct itimerspec its = { .it_value = { delay->tv_sec, delay->tv_usec * 1000 } };
+
+    if (q->throttle_armed) {
+        return;
+    }
+    if (timerfd_settime(q->throttle_fd, 0, &its, NULL) == 0) {
+        q->throttle_armed = true;
+    }
+}
+
+/* The budget has refilled: every client that waited for it goes on. */
+static void on_throttle(evutil_socket_t fd, short what, void *opaque)
+{
+    struct ob_qmp *q = opaque;
+    struct ob_qmp_client *c;
+    uint64_t ticks;
+
+    (void)what;
+    if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN) {
+        ob_logc(&q->ctx->log, OB_LOGC_QMP, "qmp: throttle timer: %s", strerror(errno));
+    }
+    q->throttle_armed = false;
+    for (c = q->clients; c; c = c->next) {
+        if (c->throttled) {
+            c->throttled = false;
+            event_active(c->more_ev, EV_TIMEOUT, 0);
+        }
+    }
 }
 
 /* Parses pending input up to the end of the next request and runs it; if
@@ -367,7 +402,8 @@ static void run_pending(struct ob_qmp_client *c)
         client_flush(c);                /* answers so far go out meanwhile */
         if (!c->dead) {
             set_reading(c, false);
-            event_add(c->more_ev, &delay);
+            c->throttled = true;
+            arm_throttle(c->q, &delay);
         }
         return;
     }
@@ -1207,7 +1243,21 @@ struct ob_qmp *ob_qmp_new(struct ob_ctx *ctx, const char *name)
         return NULL;
     }
     q->reap_ev = event_new(ctx->base, -1, 0, on_reap, q);
-    if (!q->reap_ev) {
+    q->throttle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (q->throttle_fd >= 0) {
+        q->throttle_ev = event_new(ctx->base, q->throttle_fd, EV_READ | EV_PERSIST,
+                                   on_throttle, q);
+    }
+    if (!q->reap_ev || !q->throttle_ev || event_add(q->throttle_ev, NULL) < 0) {
+        if (q->throttle_ev) {
+            event_free(q->throttle_ev);
+        }
+        if (q->throttle_fd >= 0) {
+            close(q->throttle_fd);
+        }
+        if (q->reap_ev) {
+            event_free(q->reap_ev);
+        }
         free(q->name);
         free(q);
         return NULL;
@@ -1273,6 +1323,12 @@ void ob_qmp_free(struct ob_qmp *q)
     free(q->nodes);
     if (q->reap_ev) {
         event_free(q->reap_ev);
+    }
+    if (q->throttle_ev) {
+        event_free(q->throttle_ev);
+    }
+    if (q->throttle_fd >= 0) {
+        close(q->throttle_fd);
     }
     free(q->name);
     free(q);

@@ -78,6 +78,12 @@ struct ob_qmp {
      * BAR and config requests are not delayed by it. */
     double tokens;
     uint64_t tokens_ns;             /* CLOCK_MONOTONIC of the last refill */
+    /* Clients that ran out of tokens wait for this timerfd, armed once per
+     * refill: a libevent timer would make every loop pass program a kernel
+     * timer (a VM exit per BAR request on a virtual machine). */
+    int throttle_fd;
+    struct event *throttle_ev;
+    bool throttle_armed;
 };
 
 #define OB_QMP_RATE     5000.0      /* requests per second, all clients */
