@@ -21,6 +21,10 @@ struct props_inst {
     uint32_t u32;
     uint64_t u64;
     uint32_t devfn;
+    uint16_t u16;
+    int32_t i32;
+    uint32_t size32;
+    enum ob_on_off_auto ooa;
 };
 
 static const struct ob_prop test_props[] = {
@@ -30,6 +34,10 @@ static const struct ob_prop test_props[] = {
     { "u32", OB_PROP_U32, offsetof(struct props_inst, u32), NULL, NULL },
     { "u64", OB_PROP_U64, offsetof(struct props_inst, u64), NULL, NULL },
     { "addr", OB_PROP_PCI_DEVFN, offsetof(struct props_inst, devfn), NULL, NULL },
+    { "u16", OB_PROP_U16, offsetof(struct props_inst, u16), NULL, NULL },
+    { "i32", OB_PROP_I32, offsetof(struct props_inst, i32), NULL, NULL },
+    { "size", OB_PROP_SIZE32, offsetof(struct props_inst, size32), NULL, NULL },
+    { "ooa", OB_PROP_ON_OFF_AUTO, offsetof(struct props_inst, ooa), NULL, NULL },
     OB_PROP_END,
 };
 
@@ -113,6 +121,68 @@ static void test_prop_u32_range(void)
     UT_STREQ(err, "Parameter 'u32' expects uint32");
     UT_EQ(inst.u32, UINT32_MAX);
     UT_EQ(set(&inst, "u32", "12ab", err), -1);
+}
+
+static void test_prop_u16_i32(void)
+{
+    struct props_inst inst = { 0 };
+    char err[200];
+
+    UT_EQ(set(&inst, "u16", "65535", err), 0);
+    UT_EQ(inst.u16, 65535);
+    UT_EQ(set(&inst, "u16", "65536", err), -1);
+    UT_STREQ(err, "Parameter 'u16' expects uint16_t");
+    UT_EQ(inst.u16, 65535);
+    UT_EQ(set(&inst, "i32", "-2147483648", err), 0);
+    UT_EQ(inst.i32, INT32_MIN);
+    UT_EQ(set(&inst, "i32", "2147483647", err), 0);
+    UT_EQ(inst.i32, INT32_MAX);
+    UT_EQ(set(&inst, "i32", "2147483648", err), -1);
+    UT_EQ(set(&inst, "i32", "-2147483649", err), -1);
+    UT_EQ(set(&inst, "i32", "--1", err), -1);
+    UT_EQ(set(&inst, "i32", "-", err), -1);
+    UT_STREQ(err, "Parameter 'i32' expects int32_t");
+    UT_EQ(inst.i32, INT32_MAX);
+}
+
+static void test_prop_size32(void)
+{
+    struct props_inst inst = { 0 };
+    char err[200];
+
+    UT_EQ(set(&inst, "size", "4096", err), 0);
+    UT_EQ(inst.size32, 4096);
+    UT_EQ(set(&inst, "size", "64k", err), 0);
+    UT_EQ(inst.size32, 65536);
+    UT_EQ(set(&inst, "size", "2M", err), 0);
+    UT_EQ(inst.size32, 2u << 20);
+    UT_EQ(set(&inst, "size", "512B", err), 0);
+    UT_EQ(inst.size32, 512);
+    UT_EQ(set(&inst, "size", "0x1b", err), 0);
+    UT_EQ(inst.size32, 0x1b);
+    UT_EQ(set(&inst, "size", "4294967295", err), 0);
+    UT_EQ(inst.size32, UINT32_MAX);
+    UT_EQ(set(&inst, "size", "4G", err), -1);
+    UT_STREQ(err, "Property size doesn't take value 4294967296 (maximum: 4294967295)");
+    UT_EQ(set(&inst, "size", "k", err), -1);
+    UT_EQ(set(&inst, "size", "", err), -1);
+    UT_EQ(set(&inst, "size", "1q", err), -1);
+    UT_EQ(inst.size32, UINT32_MAX);
+}
+
+static void test_prop_on_off_auto(void)
+{
+    struct props_inst inst = { 0 };
+    char err[200];
+
+    UT_EQ(set(&inst, "ooa", "on", err), 0);
+    UT_EQ(inst.ooa, OB_ON);
+    UT_EQ(set(&inst, "ooa", "off", err), 0);
+    UT_EQ(inst.ooa, OB_OFF);
+    UT_EQ(set(&inst, "ooa", "auto", err), 0);
+    UT_EQ(inst.ooa, OB_AUTO);
+    UT_EQ(set(&inst, "ooa", "yes", err), -1);
+    UT_STREQ(err, "Parameter 'ooa' does not accept value 'yes'");
 }
 
 static void test_prop_u64(void)
@@ -397,6 +467,9 @@ static const struct ut_test tests[] = {
     UT_TEST(test_prop_u8_range),
     UT_TEST(test_prop_u32_range),
     UT_TEST(test_prop_u64),
+    UT_TEST(test_prop_u16_i32),
+    UT_TEST(test_prop_size32),
+    UT_TEST(test_prop_on_off_auto),
     UT_TEST(test_prop_pci_devfn),
     UT_TEST(test_devtype_find),
     UT_TEST(test_devtype_foreach_sorted),
