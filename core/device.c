@@ -7,6 +7,7 @@
 
 #include "outboard/ctx.h"
 #include "outboard/device.h"
+#include "outboard/pci.h"
 #include "outboard/runstate.h"
 #include "outboard/scsi.h"
 
@@ -337,6 +338,10 @@ int ob_device_create(struct ob_ctx *ctx, struct ob_opts *o,
     unused = ob_opts_first_unused(o);
     if (unused) {
         snprintf(err, errlen, "Property '%s.%s' not found", t->name, unused);
+        goto fail;
+    }
+    if (t->bus == OB_BUS_PCI &&
+        ob_pci_check_props((struct ob_pci_dev *)d, err, errlen) < 0) {
         goto fail;
     }
     if (t->realize && t->realize(d, err, errlen) < 0) {

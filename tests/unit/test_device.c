@@ -394,6 +394,68 @@ static void test_create_with_properties(void)
     UT_EQ(ob_pci_config_read(ob_pci_from_dev(d), OB_PCI_HEADER_TYPE, 1), 0x80);
 }
 
+static void expect_create_error(const char *spec, const char *want)
+{
+    struct ob_device *d = NULL;
+    unsigned before = count_devices();
+    char err[200] = "";
+
+    UT_EQ(ut_device_create(&ctx, spec, &d, err, sizeof(err)), -1);
+    UT_STREQ(err, want);
+    CU_ASSERT_PTR_NULL(d);
+    UT_EQ(count_devices(), before);
+}
+
+static void test_create_pci_common_properties(void)
+{
+    struct ob_device *d = NULL;
+    struct ob_pci_dev *pd;
+    char err[200] = "";
+
+    CU_ASSERT_TRUE_FATAL(ctx_ok);
+    /* QEMU's defaults */
+    UT_EQ_FATAL(ut_device_create(&ctx, "lsi53c895a,id=l0", &d, err, sizeof(err)), 0);
+    pd = ob_pci_from_dev(d);
+    UT_EQ(pd->rombar, 1);
+    CU_ASSERT_PTR_NULL(pd->romfile);
+    UT_EQ(pd->romsize, UINT32_MAX);
+    UT_EQ(pd->acpi_index, 0);
+    CU_ASSERT_PTR_NULL(pd->failover_pair_id);
+    CU_ASSERT_TRUE(pd->x_pcie_extcap_init);
+    CU_ASSERT_TRUE(pd->x_pcie_lnksta_dllla);
+    /* what libvirt passes for <rom bar='off'/> and <rom enabled='no'/>, and
+     * the rest */
+    UT_EQ_FATAL(ut_device_create(&ctx, "lsi53c895a,id=l1,rombar=0,romfile=,romsize=65536,"
+                                 "acpi-index=7,x-pcie-extcap-init=off,"
+                                 "x-pcie-lnksta-dllla=off", &d, err, sizeof(err)), 0);
+    pd = ob_pci_from_dev(d);
+    UT_EQ(pd->rombar, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pd->romfile);
+    UT_STREQ(pd->romfile, "");
+    UT_EQ(pd->romsize, 65536);
+    UT_EQ(pd->acpi_index, 7);
+    CU_ASSERT_FALSE(pd->x_pcie_extcap_init);
+    CU_ASSERT_FALSE(pd->x_pcie_lnksta_dllla);
+    /* no ROM BAR in the header either way */
+    UT_EQ(ob_pci_config_read(pd, 0x30, 4), 0);
+    /* edu shares them */
+    UT_EQ_FATAL(ut_device_create(&ctx, "edu,id=e9,rombar=0,acpi-index=3", &d, err,
+                                 sizeof(err)), 0);
+    UT_EQ(ob_pci_from_dev(d)->acpi_index, 3);
+    /* what outboard cannot honour, or QEMU refuses */
+    expect_create_error("lsi53c895a,id=b1,romfile=efi-e1000.rom",
+                        "romfile=efi-e1000.rom: outboard serves no option ROM; "
+                        "use romfile= (empty) or leave it out");
+    expect_create_error("lsi53c895a,id=b2,romsize=3", "ROM size 3 is not a power of two");
+    expect_create_error("lsi53c895a,id=b3,romsize=0", "ROM size 0 is not a power of two");
+    expect_create_error("lsi53c895a,id=b4,failover_pair_id=net0",
+                        "failover primary device is not an Ethernet device");
+    expect_create_error("lsi53c895a,id=b5,x-pcie-extcap-init=maybe",
+                        "lsi53c895a.x-pcie-extcap-init: Parameter 'x-pcie-extcap-init' "
+                        "expects 'on' or 'off'");
+    CU_ASSERT_PTR_NULL(ob_device_find(&ctx, "b1"));
+}
+
 static void test_create_keeps_order_and_allows_no_id(void)
 {
     struct ob_device *a = NULL, *b = NULL, *c = NULL;
@@ -411,17 +473,6 @@ static void test_create_keeps_order_and_allows_no_id(void)
     CU_ASSERT_PTR_NULL(ctx.devices);
 }
 
-static void expect_create_error(const char *spec, const char *want)
-{
-    struct ob_device *d = NULL;
-    unsigned before = count_devices();
-    char err[200] = "";
-
-    UT_EQ(ut_device_create(&ctx, spec, &d, err, sizeof(err)), -1);
-    UT_STREQ(err, want);
-    CU_ASSERT_PTR_NULL(d);
-    UT_EQ(count_devices(), before);
-}
 
 static void test_create_errors(void)
 {
@@ -476,6 +527,7 @@ static const struct ut_test tests[] = {
     UT_TEST(test_devtype_help),
     UT_TEST(test_create_edu),
     UT_TEST(test_create_with_properties),
+    UT_TEST(test_create_pci_common_properties),
     UT_TEST(test_create_keeps_order_and_allows_no_id),
     UT_TEST(test_create_errors),
     UT_TEST(test_create_duplicate_id),
