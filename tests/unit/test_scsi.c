@@ -1190,7 +1190,7 @@ static void test_read_capacity_4k_blocks(void)
     uint8_t b[4096];
     struct st_io io;
 
-    st_ready_disk("", ",logical_block_size=4096");
+    st_ready_disk("", ",logical_block_size=4k");
     EXEC(&io, b, sizeof(b), 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     EXPECT_GOOD(&io, 8);
     UT_BYTES(b, want, sizeof(want));
