@@ -1149,20 +1149,14 @@ static int check_chs(const struct scsi_hd *s, char *err, size_t errlen)
     return 0;
 }
 
-/* Block sizes not given: with backend_defaults on or auto, a host block
- * device's own (as QEMU probes them); else 512 and the logical size. With
- * backend_defaults=on, an unset discard_granularity also follows the
- * backend: its request alignment (O_DIRECT) when that is not 1. */
+/* Unset block sizes: 512, and the logical size (QEMU 7.2 takes a backend's
+ * block sizes only from s390 DASDs, never on x86). backend_defaults=on:
+ * an unset discard_granularity follows the backend, its request alignment
+ * (O_DIRECT) when that is not 1. */
 static void apply_backend_defaults(struct scsi_hd *s)
 {
-    bool probe = s->backend_defaults != OB_OFF && s->drive->is_blockdev;
-
     if (s->logical_block_size == 0) {
-        s->logical_block_size = probe && s->drive->logical_block ?
-                                s->drive->logical_block : 512;
-    }
-    if (s->physical_block_size == 0 && probe && s->drive->physical_block) {
-        s->physical_block_size = s->drive->physical_block;
+        s->logical_block_size = 512;
     }
     if (s->backend_defaults == OB_ON && s->discard_granularity == UINT32_MAX &&
         s->drive->align > 1) {
@@ -1361,10 +1355,10 @@ static const struct ob_prop scsi_hd_props[] = {
     { "product", OB_PROP_STR, offsetof(struct scsi_hd, product), "QEMU HARDDISK", NULL },
     { "ver", OB_PROP_STR, offsetof(struct scsi_hd, ver), "2.5+", "revision" },
     { "logical_block_size", OB_PROP_SIZE32, offsetof(struct scsi_hd, logical_block_size),
-      "0", "a power of 2, 512 to 32768; 0: a host block device's own, else 512" },
+      "0", "a power of 2, 512 to 32768; 0: 512" },
     { "physical_block_size", OB_PROP_SIZE32,
       offsetof(struct scsi_hd, physical_block_size), "0",
-      "0: a host block device's own, else the logical size" },
+      "0: the logical size" },
     { "min_io_size", OB_PROP_SIZE32, offsetof(struct scsi_hd, min_io_size), "0",
       "VPD page 0xb0 optimal transfer length granularity (bytes)" },
     { "opt_io_size", OB_PROP_SIZE32, offsetof(struct scsi_hd, opt_io_size), "0",
@@ -1385,8 +1379,7 @@ static const struct ob_prop scsi_hd_props[] = {
       "INQUIRY version byte; 2 or less: RDPROTECT/WRPROTECT bits not checked" },
     { "backend_defaults", OB_PROP_ON_OFF_AUTO,
       offsetof(struct scsi_hd, backend_defaults), "auto",
-      "on/auto: unset block sizes from a host block device; on: also an unset "
-      "discard_granularity from the O_DIRECT alignment" },
+      "on: an unset discard_granularity from the O_DIRECT alignment" },
     { "werror", OB_PROP_STR, offsetof(struct scsi_hd, werror), "auto",
       "write error policy, report/ignore/enospc/auto (auto: the -drive's)" },
     { "rerror", OB_PROP_STR, offsetof(struct scsi_hd, rerror), "auto",

@@ -967,6 +967,38 @@ static void test_mode_page_apple_quirk(void)
     EXPECT_GOOD(&io, 8);
 }
 
+static uint32_t vpd_b0_unmap_granularity(unsigned target)
+{
+    uint8_t b[64];
+    struct st_io io;
+
+    EXEC_AT(&io, target, 0, b, sizeof(b), 0x12, 1, 0xb0, 0, 64, 0);
+    EXPECT_GOOD(&io, 64);
+    return (uint32_t)b[28] << 24 | (uint32_t)b[29] << 16 | (uint32_t)b[30] << 8 | b[31];
+}
+
+static void test_backend_defaults_discard_granularity(void)
+{
+    struct scsi_hd *s;
+    uint32_t align;
+
+    /* backend_defaults=on with O_DIRECT: the drive's alignment when it is
+     * more than 1 (where the file system takes O_DIRECT at all) */
+    s = st_ready_disk(",cache=none", ",backend_defaults=on");
+    align = s->drive->align;
+    UT_EQ(vpd_b0_unmap_granularity(0), (align > 1 ? align : 4096) / 512);
+    /* auto, or an explicit discard_granularity: not the backend's */
+    CU_ASSERT_FATAL(disk_new("d1", st.path, ",readonly=on,cache=none",
+                             ",scsi-id=1,lun=0") != NULL);
+    clear_ua(1, 0);
+    UT_EQ(vpd_b0_unmap_granularity(1), 4096 / 512);
+    CU_ASSERT_FATAL(disk_new("d2", st.path, ",readonly=on,cache=none",
+                             ",scsi-id=2,lun=0,backend_defaults=on,discard_granularity=1024")
+                    != NULL);
+    clear_ua(2, 0);
+    UT_EQ(vpd_b0_unmap_granularity(2), 2);
+}
+
 /* Creates scsi-hd on a new drive ID (PATH2) with DEV_OPTS; -1 and ERR when
  * that is refused. */
 static int disk_try(const char *id, const char *drive_opts, const char *dev_opts,
@@ -2271,6 +2303,7 @@ static const struct ut_test scsi_tests[] = {
     UT_TEST(test_vpd_device_id_port),
     UT_TEST(test_io_size_and_error_properties),
     UT_TEST(test_mode_page_apple_quirk),
+    UT_TEST(test_backend_defaults_discard_granularity),
     UT_TEST(test_tur_and_power_on_ua),
     UT_TEST(test_ua_reported_to_any_command),
     UT_TEST(test_bus_reset_ua),
