@@ -1139,8 +1139,8 @@ static int parse_cache_overrides(struct drive_flags *f, const struct drive_conf 
     return 0;
 }
 
-static int parse_errpol(const char *name, const char *v, enum ob_drive_errpolicy *out,
-                        char *err, size_t errlen)
+int ob_drive_parse_errpol(const char *name, const char *v, enum ob_drive_errpolicy *out,
+                          char *err, size_t errlen)
 {
     if (!v || strcmp(v, "report") == 0) {
         *out = OB_ERRPOL_REPORT;
@@ -1253,8 +1253,8 @@ static int parse_flags(const struct drive_conf *c, struct drive_flags *f, char *
         parse_cache_overrides(f, c, err, errlen) < 0 ||
         parse_aio(f, c->aio, err, errlen) < 0 ||
         parse_discard(f, c->discard, err, errlen) < 0 ||
-        parse_errpol("werror", c->werror, &f->werror, err, errlen) < 0 ||
-        parse_errpol("rerror", c->rerror, &f->rerror, err, errlen) < 0) {
+        ob_drive_parse_errpol("werror", c->werror, &f->werror, err, errlen) < 0 ||
+        ob_drive_parse_errpol("rerror", c->rerror, &f->rerror, err, errlen) < 0) {
         return -1;
     }
     return 0;

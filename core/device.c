@@ -7,6 +7,7 @@
 
 #include "outboard/ctx.h"
 #include "outboard/device.h"
+#include "outboard/pci.h"
 #include "outboard/runstate.h"
 #include "outboard/scsi.h"
 
@@ -67,6 +68,10 @@ static const char *const kind_names[] = {
     [OB_PROP_U32] = "uint32",
     [OB_PROP_U64] = "uint64",
     [OB_PROP_PCI_DEVFN] = "int32",
+    [OB_PROP_U16] = "uint16",
+    [OB_PROP_I32] = "int32",
+    [OB_PROP_SIZE32] = "size",
+    [OB_PROP_ON_OFF_AUTO] = "OnOffAuto",
 };
 
 static void print_props(FILE *fp, const struct ob_prop *p)
@@ -88,6 +93,51 @@ void ob_devtype_print_help(FILE *fp, const struct ob_devtype *t)
     fprintf(fp, "%s options:\n", t->name);
     print_props(fp, t->props);
     print_props(fp, t->bus_props);
+}
+
+/* A byte count: a number with an optional B/K/M/G/T suffix (any case). */
+static int parse_size(const char *val, uint64_t *out)
+{
+    static const char suffixes[] = "bkmgt";
+    char num[32];
+    size_t len = strlen(val);
+    const char *sfx;
+    uint64_t u;
+    unsigned shift;
+
+    if (len == 0 || len >= sizeof(num)) {
+        return -1;
+    }
+    sfx = strchr(suffixes, val[len - 1] | 0x20);
+    if ((val[len - 1] >= '0' && val[len - 1] <= '9') ||
+        (val[0] == '0' && (val[1] | 0x20) == 'x')) {
+        sfx = NULL;     /* a hex number has no suffix */
+    }
+    memcpy(num, val, len + 1);
+    if (sfx) {
+        num[--len] = '\0';
+    }
+    if (ob_parse_u64(num, &u) < 0) {
+        return -1;
+    }
+    shift = sfx ? 10u * (unsigned)(sfx - suffixes) : 0;
+    if (shift && u > (UINT64_MAX >> shift)) {
+        return -1;
+    }
+    *out = u << shift;
+    return 0;
+}
+
+static int parse_i32(const char *val, int32_t *out)
+{
+    uint64_t u;
+    bool neg = val[0] == '-';
+
+    if (ob_parse_u64(val + neg, &u) < 0 || u > (neg ? 2147483648ull : 2147483647ull)) {
+        return -1;
+    }
+    *out = neg ? (int32_t)(-(int64_t)u) : (int32_t)u;
+    return 0;
 }
 
 static int parse_devfn(const char *val, uint32_t *out)
@@ -150,6 +200,47 @@ int ob_prop_set(void *instance, const struct ob_prop *p, const char *val,
         } else {
             *(uint64_t *)(void *)field = u;
         }
+        return 0;
+    }
+    case OB_PROP_U16:
+        if (ob_parse_u64(val, &u) < 0 || u > UINT16_MAX) {
+            snprintf(err, errlen, "Parameter '%s' expects uint16_t", p->name);
+            return -1;
+        }
+        *(uint16_t *)(void *)field = (uint16_t)u;
+        return 0;
+    case OB_PROP_I32:
+        if (parse_i32(val, (int32_t *)(void *)field) < 0) {
+            snprintf(err, errlen, "Parameter '%s' expects int32_t", p->name);
+            return -1;
+        }
+        return 0;
+    case OB_PROP_SIZE32:
+        if (parse_size(val, &u) < 0) {
+            snprintf(err, errlen, "Parameter '%s' expects a size", p->name);
+            return -1;
+        }
+        if (u > UINT32_MAX) {
+            snprintf(err, errlen, "Property %s doesn't take value %llu (maximum: %u)",
+                     p->name, (unsigned long long)u, UINT32_MAX);
+            return -1;
+        }
+        *(uint32_t *)(void *)field = (uint32_t)u;
+        return 0;
+    case OB_PROP_ON_OFF_AUTO: {
+        enum ob_on_off_auto v;
+
+        if (strcmp(val, "auto") == 0) {
+            v = OB_AUTO;
+        } else if (strcmp(val, "on") == 0) {
+            v = OB_ON;
+        } else if (strcmp(val, "off") == 0) {
+            v = OB_OFF;
+        } else {
+            snprintf(err, errlen, "Parameter '%s' does not accept value '%s'", p->name, val);
+            return -1;
+        }
+        *(enum ob_on_off_auto *)(void *)field = v;
         return 0;
     }
     case OB_PROP_PCI_DEVFN: {
@@ -247,6 +338,10 @@ int ob_device_create(struct ob_ctx *ctx, struct ob_opts *o,
     unused = ob_opts_first_unused(o);
     if (unused) {
         snprintf(err, errlen, "Property '%s.%s' not found", t->name, unused);
+        goto fail;
+    }
+    if (t->bus == OB_BUS_PCI &&
+        ob_pci_check_props((struct ob_pci_dev *)d, err, errlen) < 0) {
         goto fail;
     }
     if (t->realize && t->realize(d, err, errlen) < 0) {

@@ -196,6 +196,24 @@ static void print_prop(struct ob_qmp_buf *out, const void *inst, const struct ob
     case OB_PROP_U64:
         u = *(const uint64_t *)(const void *)field;
         break;
+    case OB_PROP_U16:
+        u = *(const uint16_t *)(const void *)field;
+        break;
+    case OB_PROP_SIZE32:
+        u = *(const uint32_t *)(const void *)field;
+        break;
+    case OB_PROP_I32: {
+        int32_t v = *(const int32_t *)(const void *)field;
+
+        ob_qmp_buf_addf(out, "%" PRId32 " (0x%" PRIx32 ")\r\n", v, (uint32_t)v);
+        return;
+    }
+    case OB_PROP_ON_OFF_AUTO: {
+        enum ob_on_off_auto v = *(const enum ob_on_off_auto *)(const void *)field;
+
+        ob_qmp_buf_addf(out, "\"%s\"\r\n", v == OB_ON ? "on" : v == OB_OFF ? "off" : "auto");
+        return;
+    }
     }
     ob_qmp_buf_addf(out, "%" PRIu64 " (0x%" PRIx64 ")\r\n", u, u);
 }

@@ -17,8 +17,42 @@ const struct ob_prop ob_pci_bus_props[] = {
       "slot and function on the remote's bus (informative: the proxy's own addr decides)" },
     { "multifunction", OB_PROP_BOOL, offsetof(struct ob_pci_dev, multifunction), "off",
       "set the multifunction bit of the header type" },
+    { "rombar", OB_PROP_U32, offsetof(struct ob_pci_dev, rombar), "1",
+      "accepted; there is no option ROM, so no ROM BAR either way" },
+    { "romfile", OB_PROP_STR, offsetof(struct ob_pci_dev, romfile), NULL,
+      "only empty (no ROM) is accepted: outboard serves no option ROM" },
+    { "romsize", OB_PROP_U32, offsetof(struct ob_pci_dev, romsize), "4294967295",
+      "a power of 2 (checked, otherwise unused)" },
+    { "acpi-index", OB_PROP_U32, offsetof(struct ob_pci_dev, acpi_index), "0",
+      "stored only: ACPI tables are the VM's" },
+    { "failover_pair_id", OB_PROP_STR, offsetof(struct ob_pci_dev, failover_pair_id),
+      NULL, "refused as QEMU refuses it for a device that is not an Ethernet one" },
+    { "x-pcie-extcap-init", OB_PROP_BOOL, offsetof(struct ob_pci_dev, x_pcie_extcap_init),
+      "on", "stored only: no PCI Express capability here" },
+    { "x-pcie-lnksta-dllla", OB_PROP_BOOL,
+      offsetof(struct ob_pci_dev, x_pcie_lnksta_dllla), "on",
+      "stored only: no PCI Express capability here" },
     OB_PROP_END,
 };
+
+int ob_pci_check_props(const struct ob_pci_dev *pd, char *err, size_t errlen)
+{
+    if (pd->failover_pair_id) {
+        snprintf(err, errlen, "failover primary device is not an Ethernet device");
+        return -1;
+    }
+    if (pd->romsize != UINT32_MAX &&
+        (pd->romsize == 0 || (pd->romsize & (pd->romsize - 1)) != 0)) {
+        snprintf(err, errlen, "ROM size %u is not a power of two", pd->romsize);
+        return -1;
+    }
+    if (pd->romfile && pd->romfile[0]) {
+        snprintf(err, errlen, "romfile=%s: outboard serves no option ROM; "
+                 "use romfile= (empty) or leave it out", pd->romfile);
+        return -1;
+    }
+    return 0;
+}
 
 static void put16(uint8_t *p, uint16_t v)
 {

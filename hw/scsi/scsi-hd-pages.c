@@ -43,6 +43,15 @@ static void put_padded(uint8_t *p, size_t len, const char *s)
     memcpy(p, s, n < len ? n : len);
 }
 
+uint32_t scsi_hd_discard_granularity(const struct scsi_hd *s)
+{
+    if (s->discard_granularity != UINT32_MAX) {
+        return s->discard_granularity;
+    }
+    return s->logical_block_size > SCSI_HD_DISCARD_GRAN ? s->logical_block_size :
+           SCSI_HD_DISCARD_GRAN;
+}
+
 uint64_t scsi_hd_blocks(const struct scsi_hd *s)
 {
     return s->drive ? s->drive->size / s->bs : 0;
@@ -86,10 +95,16 @@ static int vpd_serial(const struct scsi_hd *s, uint8_t *p)
 static int vpd_device_id(const struct scsi_hd *s, uint8_t *p)
 {
     size_t id_len = s->device_id ? strlen(s->device_id) : 0;
+    /* the page length is one byte: the other designators take their share
+     * (QEMU asserts when a long device_id leaves them no room) */
+    size_t others = (s->wwn ? 12 : 0) + (s->port_wwn ? 12 : 0) + (s->port_index ? 8 : 0);
     int n = 0;
 
     if (id_len > 255 - 8) {
         id_len = 255 - 8;
+    }
+    if (id_len > 255 - 4 - others) {
+        id_len = 255 - 4 - others;
     }
     if (id_len) {
         p[n++] = 0x02;              /* code set: ASCII */
@@ -107,25 +122,55 @@ static int vpd_device_id(const struct scsi_hd *s, uint8_t *p)
         put_be64(p + n, s->wwn);
         n += 8;
     }
+    if (s->port_wwn) {
+        p[n++] = 0x61;              /* protocol SAS, PIV, code set: binary */
+        p[n++] = 0x93;              /* association: target port; type 3: NAA */
+        p[n++] = 0x00;
+        p[n++] = 8;
+        put_be64(p + n, s->port_wwn);
+        n += 8;
+    }
+    if (s->port_index) {
+        p[n++] = 0x61;
+        p[n++] = 0x94;              /* target port; type 4: relative target port */
+        p[n++] = 0x00;
+        p[n++] = 4;
+        put_be16(p + n + 2, s->port_index);     /* bytes 0-1 reserved */
+        n += 4;
+    }
     return n;
 }
 
+/* The maximum transfer length in blocks: max_io_size's, unless that is 0
+ * blocks, capped by the backend's (INT_MAX bytes). */
 static uint32_t max_io_blocks(const struct scsi_hd *s)
 {
-    return SCSI_HD_MAX_IO_BYTES / s->bs;
+    uint32_t dev = (uint32_t)(s->max_io_size / s->bs);
+    uint32_t backend = SCSI_HD_MAX_IO_BYTES / s->bs;
+
+    return dev && dev < backend ? dev : backend;
+}
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+    return a < b ? a : b;
 }
 
 static int vpd_block_limits(const struct scsi_hd *s, uint8_t *p)
 {
-    uint32_t gran = s->bs > SCSI_HD_DISCARD_GRAN ? s->bs : SCSI_HD_DISCARD_GRAN;
+    uint32_t max_io = max_io_blocks(s);
+    /* neither granularity nor optimal length may exceed the maximum */
+    uint32_t min_io = min_u32(s->min_io_size / s->bs, max_io);
+    uint32_t opt_io = min_u32(s->opt_io_size / s->bs, max_io);
 
     p[0] = 1;                                   /* WSNZ */
-    /* optimal transfer length granularity and optimal length: 0 */
-    put_be32(p + 4, max_io_blocks(s));          /* maximum transfer length */
-    put_be32(p + 16, (uint32_t)(SCSI_HD_MAX_UNMAP / s->bs)); /* max unmap LBAs */
+    put_be16(p + 2, min_io);                    /* optimal transfer granularity */
+    put_be32(p + 4, max_io);                    /* maximum transfer length */
+    put_be32(p + 8, opt_io);                    /* optimal transfer length */
+    put_be32(p + 16, (uint32_t)(s->max_unmap_size / s->bs)); /* max unmap LBAs */
     put_be32(p + 20, 255);                      /* max unmap descriptors */
-    put_be32(p + 24, gran / s->bs);             /* optimal unmap granularity */
-    put_be32(p + 36, max_io_blocks(s));         /* max write same length */
+    put_be32(p + 24, scsi_hd_discard_granularity(s) / s->bs); /* unmap granularity */
+    put_be32(p + 36, max_io);                   /* max write same length */
     return 0x3c;
 }
 
@@ -135,10 +180,11 @@ static int vpd_block_characteristics(const struct scsi_hd *s, uint8_t *p)
     return 0x3c;
 }
 
-static int vpd_provisioning(uint8_t *p)
+static int vpd_provisioning(const struct scsi_hd *s, uint8_t *p)
 {
     p[1] = 0xe0;        /* LBPU, LBPWS, LBPWS10 */
-    p[2] = 2;           /* thin provisioned (discard granularity != 0) */
+    /* thin provisioned, unless discard_granularity=0 (full) */
+    p[2] = scsi_hd_discard_granularity(s) ? 2 : 1;
     return 4;
 }
 
@@ -165,7 +211,7 @@ static int inquiry_vpd(const struct scsi_hd *s, uint8_t page, uint8_t *out)
         n = vpd_block_characteristics(s, out + 4);
         break;
     case 0xb2:
-        n = vpd_provisioning(out + 4);
+        n = vpd_provisioning(s, out + 4);
         break;
     default:
         return -1;
@@ -191,7 +237,7 @@ int scsi_hd_inquiry(const struct scsi_hd *s, const uint8_t *cdb, uint32_t alloc,
     }
     out[0] = TYPE_DISK;
     out[1] = s->removable ? 0x80 : 0;
-    out[2] = 5;                         /* SPC-3 */
+    out[2] = (uint8_t)s->scsi_version;  /* default 5: SPC-3 */
     out[3] = 0x12;                      /* HiSup, response data format 2 */
     /* QEMU: the additional length follows the allocation length above 36 */
     out[4] = (uint8_t)(len > 36 ? len - 5 : 36 - 5);
@@ -263,6 +309,17 @@ int scsi_hd_mode_page(const struct scsi_hd *s, unsigned page, unsigned pc,
     int len;
 
     switch (page) {
+    case 0x00:
+        /* QEMU's quirk for Apple's driver: a 2-byte vendor page, all of it
+         * changeable, zeroes otherwise */
+        if (!s->quirk_apple_vendor_page) {
+            return -1;
+        }
+        len = 2;
+        if (pc == 1) {
+            out[2] = out[3] = 0xff;
+        }
+        break;
     case 0x01:
         len = page_rw_error(pc, out + 2);
         break;
@@ -399,6 +456,8 @@ int scsi_hd_read_capacity16(struct scsi_hd *s, const uint8_t *cdb, uint8_t *out)
     put_be64(out, blocks - 1);
     put_be32(out + 8, s->bs);
     out[13] = (uint8_t)phys_exp(s);
-    out[14] = 0x80;                     /* TPE: UNMAP and WRITE SAME work */
+    if (scsi_hd_discard_granularity(s)) {
+        out[14] = 0x80;                 /* TPE: UNMAP and WRITE SAME work */
+    }
     return 32;
 }

@@ -809,8 +809,10 @@ static bool rw_check(struct scsi_hd_req *r, uint64_t *blocks)
     struct scsi_hd *s = hd_of(r);
     const uint8_t *c = r->req.cdb;
 
-    if (has_fua_bit(c[0]) && (c[1] & 0xe0)) {
-        hd_fail(r, OB_SENSE_INVALID_FIELD);     /* RD/WRPROTECT */
+    /* RD/WRPROTECT: no protection information. SCSI-2 and older CDBs have
+     * no such field there (scsi_version), so the bits are not checked. */
+    if (s->scsi_version > 2 && has_fua_bit(c[0]) && (c[1] & 0xe0)) {
+        hd_fail(r, OB_SENSE_INVALID_FIELD);
         return false;
     }
     *blocks = ob_scsi_cdb_blocks(c);
@@ -1147,8 +1149,69 @@ static int check_chs(const struct scsi_hd *s, char *err, size_t errlen)
     return 0;
 }
 
+/* Unset block sizes: 512, and the logical size (QEMU 7.2 takes a backend's
+ * block sizes only from s390 DASDs, never on x86). backend_defaults=on:
+ * an unset discard_granularity follows the backend, its request alignment
+ * (O_DIRECT) when that is not 1. */
+static void apply_backend_defaults(struct scsi_hd *s)
+{
+    if (s->logical_block_size == 0) {
+        s->logical_block_size = 512;
+    }
+    if (s->backend_defaults == OB_ON && s->discard_granularity == UINT32_MAX &&
+        s->drive->align > 1) {
+        s->discard_granularity = s->drive->align;
+    }
+}
+
+/* min_io_size, opt_io_size and discard_granularity: multiples of the
+ * logical block size (QEMU's blkconf_blocksizes rule). */
+static int check_io_sizes(const struct scsi_hd *s, char *err, size_t errlen)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } f[] = {
+        { "min_io_size", offsetof(struct scsi_hd, min_io_size) },
+        { "opt_io_size", offsetof(struct scsi_hd, opt_io_size) },
+        { "discard_granularity", offsetof(struct scsi_hd, discard_granularity) },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        uint32_t v = *(const uint32_t *)(const void *)((const uint8_t *)s + f[i].off);
+
+        if (v != UINT32_MAX && v % s->logical_block_size) {
+            snprintf(err, errlen, "%s must be a multiple of logical_block_size",
+                     f[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Device-level werror=/rerror=: auto keeps the drive's policy, anything
+ * else replaces it (on the drive, as QEMU sets it on the BlockBackend).
+ * Parsed into W and R here; set on the drive once the device is attached. */
+static int parse_error_policies(const struct scsi_hd *s, enum ob_drive_errpolicy *w,
+                                enum ob_drive_errpolicy *r, char *err, size_t errlen)
+{
+    *w = s->drive->werror;
+    *r = s->drive->rerror;
+    if (strcmp(s->werror, "auto") != 0 &&
+        ob_drive_parse_errpol("werror", s->werror, w, err, errlen) < 0) {
+        return -1;
+    }
+    if (strcmp(s->rerror, "auto") != 0 &&
+        ob_drive_parse_errpol("rerror", s->rerror, r, err, errlen) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
 static int check_props(struct scsi_hd *s, char *err, size_t errlen)
 {
+    apply_backend_defaults(s);
     if (!pow2_between(s->logical_block_size, 512, 32768)) {
         snprintf(err, errlen, "Property 'scsi-hd.logical_block_size' doesn't take "
                  "value '%u' (a power of 2 between 512 and 32768)",
@@ -1175,6 +1238,9 @@ static int check_props(struct scsi_hd *s, char *err, size_t errlen)
     if (strcmp(s->write_cache, "on") != 0 && strcmp(s->write_cache, "off") != 0 &&
         strcmp(s->write_cache, "auto") != 0) {
         snprintf(err, errlen, "Parameter 'write-cache' expects 'on', 'off' or 'auto'");
+        return -1;
+    }
+    if (check_io_sizes(s, err, errlen) < 0) {
         return -1;
     }
     return check_chs(s, err, errlen);
@@ -1225,9 +1291,11 @@ static void guess_geometry(struct scsi_hd *s)
 static int scsi_hd_realize(struct ob_device *dev, char *err, size_t errlen)
 {
     struct scsi_hd *s = (struct scsi_hd *)dev;
+    enum ob_drive_errpolicy werror, rerror;
     uint64_t blocks;
 
-    if (check_drive(s, err, errlen) < 0 || check_props(s, err, errlen) < 0) {
+    if (check_drive(s, err, errlen) < 0 || check_props(s, err, errlen) < 0 ||
+        parse_error_policies(s, &werror, &rerror, err, errlen) < 0) {
         s->drive = NULL;
         return -1;
     }
@@ -1239,6 +1307,8 @@ static int scsi_hd_realize(struct ob_device *dev, char *err, size_t errlen)
         return -1;
     }
     s->drive->attached = dev;
+    s->drive->werror = werror;
+    s->drive->rerror = rerror;
     if (!s->device_id) {
         /* QEMU: the serial, else the drive's name */
         s->device_id = strdup(s->serial ? s->serial : s->drive->id);
@@ -1284,10 +1354,51 @@ static const struct ob_prop scsi_hd_props[] = {
     { "vendor", OB_PROP_STR, offsetof(struct scsi_hd, vendor), "QEMU", NULL },
     { "product", OB_PROP_STR, offsetof(struct scsi_hd, product), "QEMU HARDDISK", NULL },
     { "ver", OB_PROP_STR, offsetof(struct scsi_hd, ver), "2.5+", "revision" },
-    { "logical_block_size", OB_PROP_U32, offsetof(struct scsi_hd, logical_block_size),
-      "512", "a power of 2, 512 to 32768" },
-    { "physical_block_size", OB_PROP_U32,
-      offsetof(struct scsi_hd, physical_block_size), "0", "0: the logical size" },
+    { "logical_block_size", OB_PROP_SIZE32, offsetof(struct scsi_hd, logical_block_size),
+      "0", "a power of 2, 512 to 32768; 0: 512" },
+    { "physical_block_size", OB_PROP_SIZE32,
+      offsetof(struct scsi_hd, physical_block_size), "0",
+      "0: the logical size" },
+    { "min_io_size", OB_PROP_SIZE32, offsetof(struct scsi_hd, min_io_size), "0",
+      "VPD page 0xb0 optimal transfer length granularity (bytes)" },
+    { "opt_io_size", OB_PROP_SIZE32, offsetof(struct scsi_hd, opt_io_size), "0",
+      "VPD page 0xb0 optimal transfer length (bytes)" },
+    { "discard_granularity", OB_PROP_SIZE32,
+      offsetof(struct scsi_hd, discard_granularity), "4294967295",
+      "VPD page 0xb0 optimal unmap granularity (bytes); 0 disables the thin "
+      "provisioning bits; 4294967295: max(4 KiB, logical_block_size)" },
+    { "max_io_size", OB_PROP_U64, offsetof(struct scsi_hd, max_io_size), "2147483647",
+      "VPD page 0xb0 maximum transfer and WRITE SAME length (bytes)" },
+    { "max_unmap_size", OB_PROP_U64, offsetof(struct scsi_hd, max_unmap_size),
+      "1073741824", "VPD page 0xb0 maximum unmap LBA count (bytes)" },
+    { "port_wwn", OB_PROP_U64, offsetof(struct scsi_hd, port_wwn), "0",
+      "target port NAA designator in VPD page 0x83 (0: none)" },
+    { "port_index", OB_PROP_U16, offsetof(struct scsi_hd, port_index), "0",
+      "relative target port designator in VPD page 0x83 (0: none)" },
+    { "scsi_version", OB_PROP_I32, offsetof(struct scsi_hd, scsi_version), "5",
+      "INQUIRY version byte; 2 or less: RDPROTECT/WRPROTECT bits not checked" },
+    { "backend_defaults", OB_PROP_ON_OFF_AUTO,
+      offsetof(struct scsi_hd, backend_defaults), "auto",
+      "on: an unset discard_granularity from the O_DIRECT alignment" },
+    { "werror", OB_PROP_STR, offsetof(struct scsi_hd, werror), "auto",
+      "write error policy, report/ignore/enospc/auto (auto: the -drive's)" },
+    { "rerror", OB_PROP_STR, offsetof(struct scsi_hd, rerror), "auto",
+      "read error policy, report/ignore/enospc/auto (auto: the -drive's)" },
+    { "quirk_mode_page_vendor_specific_apple", OB_PROP_BOOL,
+      offsetof(struct scsi_hd, quirk_apple_vendor_page), "off",
+      "MODE SENSE/SELECT accept vendor page 0 (2 bytes, for Apple's driver)" },
+    { "lcyls", OB_PROP_U32, offsetof(struct scsi_hd, lcyls), "0",
+      "stored only: the firmware's logical geometry is the VM's business" },
+    { "lheads", OB_PROP_U32, offsetof(struct scsi_hd, lheads), "0", "stored only" },
+    { "lsecs", OB_PROP_U32, offsetof(struct scsi_hd, lsecs), "0", "stored only" },
+    { "bootindex", OB_PROP_I32, offsetof(struct scsi_hd, bootindex), "-1",
+      "stored only: the boot order is the VM's firmware's" },
+    { "share-rw", OB_PROP_BOOL, offsetof(struct scsi_hd, share_rw), "off",
+      "stored only: outboard takes no image locks" },
+    { "account-invalid", OB_PROP_ON_OFF_AUTO, offsetof(struct scsi_hd, account_invalid),
+      "auto", "stored only: I/O statistics options are not modelled" },
+    { "account-failed", OB_PROP_ON_OFF_AUTO, offsetof(struct scsi_hd, account_failed),
+      "auto", "stored only: I/O statistics options are not modelled" },
     { "removable", OB_PROP_BOOL, offsetof(struct scsi_hd, removable), "off", NULL },
     { "dpofua", OB_PROP_BOOL, offsetof(struct scsi_hd, dpofua), "off",
       "advertise DPO/FUA in MODE SENSE" },

@@ -12,15 +12,15 @@
 #include <sys/uio.h>
 
 #include "outboard/block.h"
+#include "outboard/device.h"
 #include "outboard/scsi.h"
 
 #define SCSI_HD_MAX_EMU_LEN    65536       /* QEMU's cap on emulated commands */
 #define SCSI_HD_CHUNK          (256u * 1024)  /* data moved per transfer_data */
 #define SCSI_HD_MAX_INQUIRY    256
 #define SCSI_HD_MAX_SERIAL     36
-#define SCSI_HD_MAX_IO_BYTES   2147483647u    /* QEMU's max_io_size (INT_MAX) */
-#define SCSI_HD_MAX_UNMAP      (1ull << 30)   /* QEMU's max_unmap_size */
-#define SCSI_HD_DISCARD_GRAN   4096u          /* QEMU's discard granularity */
+#define SCSI_HD_MAX_IO_BYTES   2147483647u    /* the backend's max transfer (INT_MAX) */
+#define SCSI_HD_DISCARD_GRAN   4096u          /* default discard granularity (at least) */
 
 struct scsi_hd_req;
 
@@ -39,6 +39,21 @@ struct scsi_hd {
     uint32_t physical_block_size;   /* 0: the logical block size */
     uint32_t rotation_rate;
     uint32_t cyls, heads, secs;     /* geometry hint (0: guessed) */
+    uint32_t lcyls, lheads, lsecs;  /* firmware's logical geometry: stored only */
+    uint32_t min_io_size;           /* bytes: VPD B0 optimal transfer granularity */
+    uint32_t opt_io_size;           /* bytes: VPD B0 optimal transfer length */
+    uint32_t discard_granularity;   /* bytes; UINT32_MAX: max(4 KiB, block size) */
+    uint64_t max_io_size;           /* bytes: VPD B0 maximum transfer length */
+    uint64_t max_unmap_size;        /* bytes: VPD B0 maximum unmap LBA count */
+    uint64_t port_wwn;              /* VPD 83 target port NAA designator (0: none) */
+    uint16_t port_index;            /* VPD 83 relative target port (0: none) */
+    int32_t scsi_version;           /* INQUIRY version; <= 2 drops RD/WRPROTECT checks */
+    int32_t bootindex;              /* stored only (the VM's firmware uses it) */
+    enum ob_on_off_auto backend_defaults;
+    enum ob_on_off_auto account_invalid, account_failed;   /* stored only */
+    char *werror, *rerror;          /* auto, or override the drive's policy */
+    bool share_rw;                  /* stored only */
+    bool quirk_apple_vendor_page;   /* MODE SENSE page 0 for Apple's driver */
     bool removable;
     bool dpofua;
     /* device state (what migration will describe) */
@@ -60,6 +75,9 @@ struct scsi_hd {
     uint32_t spare_cap;
 };
 
+/* The discard granularity in bytes (0: discard disabled): the property, or
+ * by default the larger of 4 KiB and the logical block size. */
+uint32_t scsi_hd_discard_granularity(const struct scsi_hd *s);
 /* Number of logical blocks (the drive size rounded down). */
 uint64_t scsi_hd_blocks(const struct scsi_hd *s);
 

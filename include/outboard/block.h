@@ -51,6 +51,11 @@ enum ob_drive_errpolicy {
     OB_ERRPOL_ENOSPC,       /* QEMU: stop on ENOSPC; here: report (no VM stop) */
 };
 
+/* Parses a werror=/rerror= value NAME=V (NULL: report) into OUT; stop is
+ * refused. Returns 0, or -1 with one line in ERR. */
+int ob_drive_parse_errpol(const char *name, const char *v,
+                          enum ob_drive_errpolicy *out, char *err, size_t errlen);
+
 struct ob_drive_stats {
     uint64_t rd_ops, wr_ops, flush_ops;
     uint64_t rd_bytes, wr_bytes;

@@ -27,6 +27,16 @@ enum ob_prop_kind {
     OB_PROP_U32,
     OB_PROP_U64,
     OB_PROP_PCI_DEVFN,   /* "slot[.fn]" in hex, stored as u32 devfn (0 if not given) */
+    OB_PROP_U16,
+    OB_PROP_I32,         /* signed, stored as int32_t */
+    OB_PROP_SIZE32,      /* bytes with an optional K/M/G/T suffix, stored as u32 */
+    OB_PROP_ON_OFF_AUTO, /* stored as enum ob_on_off_auto */
+};
+
+enum ob_on_off_auto {
+    OB_AUTO,
+    OB_ON,
+    OB_OFF,
 };
 
 struct ob_prop {

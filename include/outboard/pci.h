@@ -85,6 +85,16 @@ struct ob_pci_dev {
     const struct ob_pci_ops *ops;
     uint32_t devfn;                    /* "addr" property; only informative */
     bool multifunction;
+    /* QEMU's other PCI device properties: accepted, and checked as QEMU
+     * checks them, but nothing here uses them (no option ROM is served;
+     * ACPI and PCIe link state belong to the VM's side) */
+    uint32_t rombar;
+    char *romfile;                     /* must be unset or empty */
+    uint32_t romsize;                  /* UINT32_MAX: unset, else a power of 2 */
+    uint32_t acpi_index;
+    char *failover_pair_id;            /* refused: not an Ethernet device */
+    bool x_pcie_extcap_init;
+    bool x_pcie_lnksta_dllla;
     uint8_t cfg[OB_PCI_CFG_SIZE];
     uint8_t wmask[OB_PCI_CFG_SIZE];
     uint8_t w1cmask[OB_PCI_CFG_SIZE];
@@ -102,8 +112,12 @@ static inline const char *ob_pci_name(const struct ob_pci_dev *pd)
     return pd->dev.id ? pd->dev.id : pd->dev.type->name;
 }
 
-/* Properties every PCI device accepts (addr, multifunction, rombar, romfile). */
+/* Properties every PCI device accepts (addr, multifunction, rombar, romfile,
+ * romsize, acpi-index, failover_pair_id, x-pcie-*). */
 extern const struct ob_prop ob_pci_bus_props[];
+/* Checks the common properties before the model realizes: -1 and one line
+ * in ERR for a value outboard cannot honour or QEMU refuses. */
+int ob_pci_check_props(const struct ob_pci_dev *pd, char *err, size_t errlen);
 
 static inline struct ob_pci_dev *ob_pci_from_dev(struct ob_device *d)
 {

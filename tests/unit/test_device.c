@@ -21,6 +21,10 @@ struct props_inst {
     uint32_t u32;
     uint64_t u64;
     uint32_t devfn;
+    uint16_t u16;
+    int32_t i32;
+    uint32_t size32;
+    enum ob_on_off_auto ooa;
 };
 
 static const struct ob_prop test_props[] = {
@@ -30,6 +34,10 @@ static const struct ob_prop test_props[] = {
     { "u32", OB_PROP_U32, offsetof(struct props_inst, u32), NULL, NULL },
     { "u64", OB_PROP_U64, offsetof(struct props_inst, u64), NULL, NULL },
     { "addr", OB_PROP_PCI_DEVFN, offsetof(struct props_inst, devfn), NULL, NULL },
+    { "u16", OB_PROP_U16, offsetof(struct props_inst, u16), NULL, NULL },
+    { "i32", OB_PROP_I32, offsetof(struct props_inst, i32), NULL, NULL },
+    { "size", OB_PROP_SIZE32, offsetof(struct props_inst, size32), NULL, NULL },
+    { "ooa", OB_PROP_ON_OFF_AUTO, offsetof(struct props_inst, ooa), NULL, NULL },
     OB_PROP_END,
 };
 
@@ -113,6 +121,68 @@ static void test_prop_u32_range(void)
     UT_STREQ(err, "Parameter 'u32' expects uint32");
     UT_EQ(inst.u32, UINT32_MAX);
     UT_EQ(set(&inst, "u32", "12ab", err), -1);
+}
+
+static void test_prop_u16_i32(void)
+{
+    struct props_inst inst = { 0 };
+    char err[200];
+
+    UT_EQ(set(&inst, "u16", "65535", err), 0);
+    UT_EQ(inst.u16, 65535);
+    UT_EQ(set(&inst, "u16", "65536", err), -1);
+    UT_STREQ(err, "Parameter 'u16' expects uint16_t");
+    UT_EQ(inst.u16, 65535);
+    UT_EQ(set(&inst, "i32", "-2147483648", err), 0);
+    UT_EQ(inst.i32, INT32_MIN);
+    UT_EQ(set(&inst, "i32", "2147483647", err), 0);
+    UT_EQ(inst.i32, INT32_MAX);
+    UT_EQ(set(&inst, "i32", "2147483648", err), -1);
+    UT_EQ(set(&inst, "i32", "-2147483649", err), -1);
+    UT_EQ(set(&inst, "i32", "--1", err), -1);
+    UT_EQ(set(&inst, "i32", "-", err), -1);
+    UT_STREQ(err, "Parameter 'i32' expects int32_t");
+    UT_EQ(inst.i32, INT32_MAX);
+}
+
+static void test_prop_size32(void)
+{
+    struct props_inst inst = { 0 };
+    char err[200];
+
+    UT_EQ(set(&inst, "size", "4096", err), 0);
+    UT_EQ(inst.size32, 4096);
+    UT_EQ(set(&inst, "size", "64k", err), 0);
+    UT_EQ(inst.size32, 65536);
+    UT_EQ(set(&inst, "size", "2M", err), 0);
+    UT_EQ(inst.size32, 2u << 20);
+    UT_EQ(set(&inst, "size", "512B", err), 0);
+    UT_EQ(inst.size32, 512);
+    UT_EQ(set(&inst, "size", "0x1b", err), 0);
+    UT_EQ(inst.size32, 0x1b);
+    UT_EQ(set(&inst, "size", "4294967295", err), 0);
+    UT_EQ(inst.size32, UINT32_MAX);
+    UT_EQ(set(&inst, "size", "4G", err), -1);
+    UT_STREQ(err, "Property size doesn't take value 4294967296 (maximum: 4294967295)");
+    UT_EQ(set(&inst, "size", "k", err), -1);
+    UT_EQ(set(&inst, "size", "", err), -1);
+    UT_EQ(set(&inst, "size", "1q", err), -1);
+    UT_EQ(inst.size32, UINT32_MAX);
+}
+
+static void test_prop_on_off_auto(void)
+{
+    struct props_inst inst = { 0 };
+    char err[200];
+
+    UT_EQ(set(&inst, "ooa", "on", err), 0);
+    UT_EQ(inst.ooa, OB_ON);
+    UT_EQ(set(&inst, "ooa", "off", err), 0);
+    UT_EQ(inst.ooa, OB_OFF);
+    UT_EQ(set(&inst, "ooa", "auto", err), 0);
+    UT_EQ(inst.ooa, OB_AUTO);
+    UT_EQ(set(&inst, "ooa", "yes", err), -1);
+    UT_STREQ(err, "Parameter 'ooa' does not accept value 'yes'");
 }
 
 static void test_prop_u64(void)
@@ -324,6 +394,68 @@ static void test_create_with_properties(void)
     UT_EQ(ob_pci_config_read(ob_pci_from_dev(d), OB_PCI_HEADER_TYPE, 1), 0x80);
 }
 
+static void expect_create_error(const char *spec, const char *want)
+{
+    struct ob_device *d = NULL;
+    unsigned before = count_devices();
+    char err[200] = "";
+
+    UT_EQ(ut_device_create(&ctx, spec, &d, err, sizeof(err)), -1);
+    UT_STREQ(err, want);
+    CU_ASSERT_PTR_NULL(d);
+    UT_EQ(count_devices(), before);
+}
+
+static void test_create_pci_common_properties(void)
+{
+    struct ob_device *d = NULL;
+    struct ob_pci_dev *pd;
+    char err[200] = "";
+
+    CU_ASSERT_TRUE_FATAL(ctx_ok);
+    /* QEMU's defaults */
+    UT_EQ_FATAL(ut_device_create(&ctx, "lsi53c895a,id=l0", &d, err, sizeof(err)), 0);
+    pd = ob_pci_from_dev(d);
+    UT_EQ(pd->rombar, 1);
+    CU_ASSERT_PTR_NULL(pd->romfile);
+    UT_EQ(pd->romsize, UINT32_MAX);
+    UT_EQ(pd->acpi_index, 0);
+    CU_ASSERT_PTR_NULL(pd->failover_pair_id);
+    CU_ASSERT_TRUE(pd->x_pcie_extcap_init);
+    CU_ASSERT_TRUE(pd->x_pcie_lnksta_dllla);
+    /* what libvirt passes for <rom bar='off'/> and <rom enabled='no'/>, and
+     * the rest */
+    UT_EQ_FATAL(ut_device_create(&ctx, "lsi53c895a,id=l1,rombar=0,romfile=,romsize=65536,"
+                                 "acpi-index=7,x-pcie-extcap-init=off,"
+                                 "x-pcie-lnksta-dllla=off", &d, err, sizeof(err)), 0);
+    pd = ob_pci_from_dev(d);
+    UT_EQ(pd->rombar, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pd->romfile);
+    UT_STREQ(pd->romfile, "");
+    UT_EQ(pd->romsize, 65536);
+    UT_EQ(pd->acpi_index, 7);
+    CU_ASSERT_FALSE(pd->x_pcie_extcap_init);
+    CU_ASSERT_FALSE(pd->x_pcie_lnksta_dllla);
+    /* no ROM BAR in the header either way */
+    UT_EQ(ob_pci_config_read(pd, 0x30, 4), 0);
+    /* edu shares them */
+    UT_EQ_FATAL(ut_device_create(&ctx, "edu,id=e9,rombar=0,acpi-index=3", &d, err,
+                                 sizeof(err)), 0);
+    UT_EQ(ob_pci_from_dev(d)->acpi_index, 3);
+    /* what outboard cannot honour, or QEMU refuses */
+    expect_create_error("lsi53c895a,id=b1,romfile=efi-e1000.rom",
+                        "romfile=efi-e1000.rom: outboard serves no option ROM; "
+                        "use romfile= (empty) or leave it out");
+    expect_create_error("lsi53c895a,id=b2,romsize=3", "ROM size 3 is not a power of two");
+    expect_create_error("lsi53c895a,id=b3,romsize=0", "ROM size 0 is not a power of two");
+    expect_create_error("lsi53c895a,id=b4,failover_pair_id=net0",
+                        "failover primary device is not an Ethernet device");
+    expect_create_error("lsi53c895a,id=b5,x-pcie-extcap-init=maybe",
+                        "lsi53c895a.x-pcie-extcap-init: Parameter 'x-pcie-extcap-init' "
+                        "expects 'on' or 'off'");
+    CU_ASSERT_PTR_NULL(ob_device_find(&ctx, "b1"));
+}
+
 static void test_create_keeps_order_and_allows_no_id(void)
 {
     struct ob_device *a = NULL, *b = NULL, *c = NULL;
@@ -341,17 +473,6 @@ static void test_create_keeps_order_and_allows_no_id(void)
     CU_ASSERT_PTR_NULL(ctx.devices);
 }
 
-static void expect_create_error(const char *spec, const char *want)
-{
-    struct ob_device *d = NULL;
-    unsigned before = count_devices();
-    char err[200] = "";
-
-    UT_EQ(ut_device_create(&ctx, spec, &d, err, sizeof(err)), -1);
-    UT_STREQ(err, want);
-    CU_ASSERT_PTR_NULL(d);
-    UT_EQ(count_devices(), before);
-}
 
 static void test_create_errors(void)
 {
@@ -397,12 +518,16 @@ static const struct ut_test tests[] = {
     UT_TEST(test_prop_u8_range),
     UT_TEST(test_prop_u32_range),
     UT_TEST(test_prop_u64),
+    UT_TEST(test_prop_u16_i32),
+    UT_TEST(test_prop_size32),
+    UT_TEST(test_prop_on_off_auto),
     UT_TEST(test_prop_pci_devfn),
     UT_TEST(test_devtype_find),
     UT_TEST(test_devtype_foreach_sorted),
     UT_TEST(test_devtype_help),
     UT_TEST(test_create_edu),
     UT_TEST(test_create_with_properties),
+    UT_TEST(test_create_pci_common_properties),
     UT_TEST(test_create_keeps_order_and_allows_no_id),
     UT_TEST(test_create_errors),
     UT_TEST(test_create_duplicate_id),

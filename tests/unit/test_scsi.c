@@ -796,6 +796,261 @@ static void test_vpd_invalid_page(void)
     }
 }
 
+static void test_inquiry_scsi_version(void)
+{
+    uint8_t b[512], c[OB_SCSI_MAX_CDB];
+    struct st_io io;
+    unsigned len;
+
+    /* scsi_version=2: the version byte, and no RDPROTECT field in the CDB */
+    st_ready_disk("", ",scsi_version=2");
+    EXEC(&io, b, sizeof(b), 0x12, 0, 0, 0, 36, 0);
+    EXPECT_GOOD(&io, 36);
+    UT_EQ(b[2], 2);
+    UT_EQ(b[3], 0x12);
+    len = rw_cdb(c, 0x28, 0, 1);
+    c[1] = 0x20;
+    st_exec(&io, c, len, b, sizeof(b));
+    EXPECT_GOOD(&io, 512);
+    check_pattern(b, 0, 512, 1);
+    /* scsi_version=6 (SPC-4): reported, and RDPROTECT still refused */
+    CU_ASSERT_FATAL(disk_new("d1", st.path, ",readonly=on",
+                             ",scsi-id=1,lun=0,scsi_version=6") != NULL);
+    clear_ua(1, 0);
+    EXEC_AT(&io, 1, 0, b, sizeof(b), 0x12, 0, 0, 0, 36, 0);
+    EXPECT_GOOD(&io, 36);
+    UT_EQ(b[2], 6);
+    len = rw_cdb(c, 0x28, 0, 1);
+    c[1] = 0x20;
+    st_exec_at(&io, 1, 0, c, len, b, sizeof(b));
+    EXPECT_SENSE(&io, 0x05, 0x24, 0x00);
+}
+
+static void test_vpd_block_limits_properties(void)
+{
+    uint8_t want[64], b[64];
+    struct st_io io;
+
+    memset(want, 0, sizeof(want));
+    want[1] = 0xb0;
+    want[3] = 0x3c;
+    want[4] = 1;                                /* WSNZ */
+    want[6] = 0;
+    want[7] = 4096 / 512;                       /* optimal transfer granularity */
+    put32(want + 8, (1u << 20) / 512);          /* max transfer length */
+    put32(want + 12, (64u << 10) / 512);        /* optimal transfer length */
+    put32(want + 20, (512u << 10) / 512);       /* max unmap LBA count */
+    put32(want + 24, 255);
+    put32(want + 28, (64u << 10) / 512);        /* optimal unmap granularity */
+    put32(want + 40, (1u << 20) / 512);         /* max write same length */
+    st_ready_disk("", ",min_io_size=4k,opt_io_size=64k,max_io_size=1048576,"
+                  "max_unmap_size=524288,discard_granularity=64K");
+    EXEC(&io, b, sizeof(b), 0x12, 1, 0xb0, 0, 64, 0);
+    EXPECT_GOOD(&io, 64);
+    UT_BYTES(b, want, sizeof(want));
+
+    /* the optimal length is capped at the maximum; a max_io_size under one
+     * block leaves the backend's maximum */
+    CU_ASSERT_FATAL(disk_new("d1", st.path, ",readonly=on",
+                             ",scsi-id=1,lun=0,opt_io_size=4M,max_io_size=2097152") != NULL);
+    clear_ua(1, 0);
+    EXEC_AT(&io, 1, 0, b, sizeof(b), 0x12, 1, 0xb0, 0, 64, 0);
+    EXPECT_GOOD(&io, 64);
+    UT_EQ(b[8] << 24 | b[9] << 16 | b[10] << 8 | b[11], (2u << 20) / 512);
+    UT_EQ(b[12] << 24 | b[13] << 16 | b[14] << 8 | b[15], (2u << 20) / 512);
+    CU_ASSERT_FATAL(disk_new("d2", st.path, ",readonly=on",
+                             ",scsi-id=2,lun=0,max_io_size=100") != NULL);
+    clear_ua(2, 0);
+    EXEC_AT(&io, 2, 0, b, sizeof(b), 0x12, 1, 0xb0, 0, 64, 0);
+    EXPECT_GOOD(&io, 64);
+    UT_EQ((uint32_t)b[8] << 24 | b[9] << 16 | b[10] << 8 | b[11], 2147483647u / 512);
+}
+
+static void test_discard_granularity_zero(void)
+{
+    static const uint8_t want_b2[8] = { 0x00, 0xb2, 0x00, 4, 0x00, 0xe0, 0x01, 0x00 };
+    uint8_t b[64];
+    struct st_io io;
+
+    /* discard_granularity=0: no unmap granularity, provisioning type full,
+     * no TPE in READ CAPACITY(16) */
+    st_ready_disk("", ",discard_granularity=0");
+    EXEC(&io, b, sizeof(b), 0x12, 1, 0xb0, 0, 64, 0);
+    EXPECT_GOOD(&io, 64);
+    CU_ASSERT(all_zero(b + 28, 4));
+    EXEC(&io, b, 8, 0x12, 1, 0xb2, 0, 8, 0);
+    EXPECT_GOOD(&io, 8);
+    UT_BYTES(b, want_b2, sizeof(want_b2));
+    EXEC(&io, b, 32, 0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0);
+    EXPECT_GOOD(&io, 32);
+    UT_EQ(b[14], 0x00);
+}
+
+static void test_vpd_device_id_port(void)
+{
+    static const uint8_t want[] = {
+        0x00, 0x83, 0x00, 26,
+        0x02, 0x00, 0x00, 2, 'd', '0',
+        0x61, 0x93, 0x00, 8, 0x50, 0x00, 0xc5, 0x00, 0x15, 0xea, 0x71, 0xad,
+        0x61, 0x94, 0x00, 4, 0x00, 0x00, 0x01, 0x02,
+    };
+    static const uint8_t want_index_only[] = {
+        0x00, 0x83, 0x00, 14,
+        0x02, 0x00, 0x00, 2, 'd', '1',
+        0x61, 0x94, 0x00, 4, 0x00, 0x00, 0x00, 0x07,
+    };
+    char opts[320];
+    uint8_t b[300];
+    struct st_io io;
+
+    st_ready_disk("", ",port_wwn=0x5000c50015ea71ad,port_index=258");
+    EXEC(&io, b, sizeof(b), 0x12, 1, 0x83, 0, 96, 0);
+    EXPECT_GOOD(&io, 96);
+    UT_BYTES(b, want, sizeof(want));
+    UT_EQ(b[sizeof(want)], 0);
+    /* the relative target port alone */
+    CU_ASSERT_FATAL(disk_new("d1", st.path, ",readonly=on",
+                             ",scsi-id=1,lun=0,port_index=7") != NULL);
+    clear_ua(1, 0);
+    EXEC_AT(&io, 1, 0, b, sizeof(b), 0x12, 1, 0x83, 0, 96, 0);
+    EXPECT_GOOD(&io, 96);
+    UT_BYTES(b, want_index_only, sizeof(want_index_only));
+    /* a 247-byte device_id leaves room for the other designators: the
+     * page length still fits its byte */
+    memset(opts, 0, sizeof(opts));
+    strcpy(opts, ",scsi-id=2,lun=0,wwn=1,port_wwn=2,port_index=3,device_id=");
+    memset(opts + strlen(opts), 'x', 247);
+    CU_ASSERT_FATAL(disk_new("d2", st.path, ",readonly=on", opts) != NULL);
+    clear_ua(2, 0);
+    EXEC_AT(&io, 2, 0, b, sizeof(b), 0x12, 1, 0x83, 0x01, 0x2c, 0);
+    EXPECT_GOOD(&io, 300);
+    UT_EQ(b[3], 255);
+    UT_EQ(b[7], 255 - 4 - 32);
+    UT_EQ(b[4 + 255 - 8], 0x61);
+    UT_EQ(b[4 + 255 - 7], 0x94);
+    UT_EQ(b[4 + 255 - 1], 3);
+}
+
+static void test_mode_page_apple_quirk(void)
+{
+    /* (the device-specific byte has WP: the second disk is read-only) */
+    static const uint8_t want[8] = { 7, 0x00, 0x80, 0, 0x00, 0x02, 0x00, 0x00 };
+    static const uint8_t want_chg[8] = { 7, 0x00, 0x80, 0, 0x00, 0x02, 0xff, 0xff };
+    uint8_t p[8] = { 0, 0, 0, 0, 0x00, 0x02, 0x12, 0x34 };
+    uint8_t b[255];
+    struct st_io io;
+
+    /* without the quirk page 0 does not exist */
+    st_ready_disk("", "");
+    EXEC(&io, b, 8, 0x1a, 0x08, 0x00, 0, 8, 0);
+    EXPECT_SENSE(&io, 0x05, 0x24, 0x00);
+    EXEC(&io, p, sizeof(p), 0x15, 0x10, 0, 0, 8, 0);
+    CU_ASSERT(io.status == OB_SCSI_CHECK_CONDITION);
+    UT_EQ(io.sense[12], 0x26);
+    /* with it: two zero bytes, all changeable; first of the 0x3f list */
+    CU_ASSERT_FATAL(disk_new("d1", st.path, ",readonly=on",
+                             ",scsi-id=1,lun=0,quirk_mode_page_vendor_specific_apple=on")
+                    != NULL);
+    clear_ua(1, 0);
+    EXEC_AT(&io, 1, 0, b, 8, 0x1a, 0x08, 0x00, 0, 8, 0);
+    EXPECT_GOOD(&io, 8);
+    UT_BYTES(b, want, sizeof(want));
+    EXEC_AT(&io, 1, 0, b, 8, 0x1a, 0x08, 0x40, 0, 8, 0);
+    EXPECT_GOOD(&io, 8);
+    UT_BYTES(b, want_chg, sizeof(want_chg));
+    EXEC_AT(&io, 1, 0, b, sizeof(b), 0x1a, 0x08, 0x3f, 0, 255, 0);
+    EXPECT_GOOD(&io, 255);
+    UT_BYTES(b + 4, want + 4, 4);
+    UT_EQ(b[8], 0x01);
+    /* MODE SELECT takes it (every bit is changeable) */
+    EXEC_AT(&io, 1, 0, p, sizeof(p), 0x15, 0x10, 0, 0, 8, 0);
+    EXPECT_GOOD(&io, 8);
+}
+
+static uint32_t vpd_b0_unmap_granularity(unsigned target)
+{
+    uint8_t b[64];
+    struct st_io io;
+
+    EXEC_AT(&io, target, 0, b, sizeof(b), 0x12, 1, 0xb0, 0, 64, 0);
+    EXPECT_GOOD(&io, 64);
+    return (uint32_t)b[28] << 24 | (uint32_t)b[29] << 16 | (uint32_t)b[30] << 8 | b[31];
+}
+
+static void test_backend_defaults_discard_granularity(void)
+{
+    struct scsi_hd *s;
+    uint32_t align;
+
+    /* backend_defaults=on with O_DIRECT: the drive's alignment when it is
+     * more than 1 (where the file system takes O_DIRECT at all) */
+    s = st_ready_disk(",cache=none", ",backend_defaults=on");
+    align = s->drive->align;
+    UT_EQ(vpd_b0_unmap_granularity(0), (align > 1 ? align : 4096) / 512);
+    /* auto, or an explicit discard_granularity: not the backend's */
+    CU_ASSERT_FATAL(disk_new("d1", st.path, ",readonly=on,cache=none",
+                             ",scsi-id=1,lun=0") != NULL);
+    clear_ua(1, 0);
+    UT_EQ(vpd_b0_unmap_granularity(1), 4096 / 512);
+    CU_ASSERT_FATAL(disk_new("d2", st.path, ",readonly=on,cache=none",
+                             ",scsi-id=2,lun=0,backend_defaults=on,discard_granularity=1024")
+                    != NULL);
+    clear_ua(2, 0);
+    UT_EQ(vpd_b0_unmap_granularity(2), 2);
+}
+
+/* Creates scsi-hd on a new drive ID (PATH2) with DEV_OPTS; -1 and ERR when
+ * that is refused. */
+static int disk_try(const char *id, const char *drive_opts, const char *dev_opts,
+                    char *err, size_t errlen)
+{
+    char spec[512];
+    struct ob_device *dev = NULL;
+
+    snprintf(spec, sizeof(spec), "id=%s,file=%s,format=raw,if=none%s", id, st.path2,
+             drive_opts);
+    CU_ASSERT_FATAL(drive_new(spec) == 0);
+    snprintf(spec, sizeof(spec), "scsi-hd,drive=%s,bus=hba.0%s", id, dev_opts);
+    return ut_device_create(&st.ctx, spec, &dev, err, errlen);
+}
+
+static void test_io_size_and_error_properties(void)
+{
+    struct ob_drive *d;
+    char err[512];
+
+    CU_ASSERT_FATAL(make_image(st.path2, IMG_SIZE, 2) == 0);
+    UT_EQ(disk_try("e1", "", ",min_io_size=100", err, sizeof(err)), -1);
+    CU_ASSERT(strstr(err, "min_io_size must be a multiple of logical_block_size") != NULL);
+    UT_EQ(disk_try("e2", "", ",logical_block_size=4096,physical_block_size=4096,"
+                   "opt_io_size=2048", err, sizeof(err)), -1);
+    CU_ASSERT(strstr(err, "opt_io_size must be a multiple of logical_block_size") != NULL);
+    UT_EQ(disk_try("e3", "", ",discard_granularity=1000", err, sizeof(err)), -1);
+    CU_ASSERT(strstr(err, "discard_granularity must be a multiple") != NULL);
+    UT_EQ(disk_try("e4", "", ",discard_granularity=8G", err, sizeof(err)), -1);
+    UT_EQ(disk_try("e5", "", ",port_index=65536", err, sizeof(err)), -1);
+    UT_EQ(disk_try("e6", "", ",werror=stop", err, sizeof(err)), -1);
+    CU_ASSERT(strstr(err, "werror=stop is not supported") != NULL);
+    UT_EQ(disk_try("e7", "", ",rerror=bogus", err, sizeof(err)), -1);
+    UT_EQ(disk_try("e8", "", ",backend_defaults=maybe", err, sizeof(err)), -1);
+    /* the stored-only ones are accepted */
+    UT_EQ(disk_try("ok1", ",readonly=on", ",scsi-id=1,lun=0,lcyls=10,lheads=4,lsecs=32,"
+                   "share-rw=on,account-invalid=on,account-failed=off,bootindex=2,"
+                   "backend_defaults=off", err, sizeof(err)), 0);
+    /* device-level werror overrides the drive's; auto keeps it */
+    UT_EQ(disk_try("ok2", ",readonly=on,rerror=ignore", ",scsi-id=2,lun=0,werror=ignore",
+                   err, sizeof(err)), 0);
+    d = ob_drive_find(&st.ctx, "ok2");
+    CU_ASSERT_FATAL(d != NULL);
+    UT_EQ(d->werror, OB_ERRPOL_IGNORE);
+    UT_EQ(d->rerror, OB_ERRPOL_IGNORE);
+    UT_EQ(disk_try("ok3", ",readonly=on,werror=ignore", ",scsi-id=3,lun=0,werror=report",
+                   err, sizeof(err)), 0);
+    d = ob_drive_find(&st.ctx, "ok3");
+    CU_ASSERT_FATAL(d != NULL);
+    UT_EQ(d->werror, OB_ERRPOL_REPORT);
+}
+
 /* ---- TEST UNIT READY, unit attention, REQUEST SENSE -------------------- */
 
 static void test_tur_and_power_on_ua(void)
@@ -967,7 +1222,7 @@ static void test_read_capacity_4k_blocks(void)
     uint8_t b[4096];
     struct st_io io;
 
-    st_ready_disk("", ",logical_block_size=4096");
+    st_ready_disk("", ",logical_block_size=4k");
     EXEC(&io, b, sizeof(b), 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     EXPECT_GOOD(&io, 8);
     UT_BYTES(b, want, sizeof(want));
@@ -2042,6 +2297,13 @@ static const struct ut_test scsi_tests[] = {
     UT_TEST(test_vpd_block_characteristics),
     UT_TEST(test_vpd_provisioning),
     UT_TEST(test_vpd_invalid_page),
+    UT_TEST(test_inquiry_scsi_version),
+    UT_TEST(test_vpd_block_limits_properties),
+    UT_TEST(test_discard_granularity_zero),
+    UT_TEST(test_vpd_device_id_port),
+    UT_TEST(test_io_size_and_error_properties),
+    UT_TEST(test_mode_page_apple_quirk),
+    UT_TEST(test_backend_defaults_discard_granularity),
     UT_TEST(test_tur_and_power_on_ua),
     UT_TEST(test_ua_reported_to_any_command),
     UT_TEST(test_bus_reset_ua),
