@@ -412,13 +412,14 @@ static void run_pending(struct ob_qmp_client *c)
     c->in_pos += n;
     if (c->dead || c->quit || c->in_pos >= c->in_len) {
         c->in_pos = c->in_len = 0;     /* after quit the rest is not read */
-    } else if (c->out.len < READ_CHUNK) {
-        /* more to run: answers go out together once the batch is done */
+    } else {
+        /* more to run in the next pass; the answers of a batch go out
+         * together, unless they pile up */
         set_reading(c, false);
         event_active(c->more_ev, EV_TIMEOUT, 0);
-        return;
-    } else {
-        event_active(c->more_ev, EV_TIMEOUT, 0);
+        if (c->out.len < READ_CHUNK) {
+            return;
+        }
     }
     if (c->quit) {
         set_reading(c, false);
