@@ -731,6 +731,17 @@ static int check_range(const struct ob_drive *d, uint64_t offset, uint64_t len)
     return 0;
 }
 
+/* A write of [OFFSET, OFFSET+LEN): inside the drive, and the drive writable. */
+static int check_write(const struct ob_drive *d, uint64_t offset, uint64_t len)
+{
+    int rc = check_range(d, offset, len);
+
+    if (rc < 0) {
+        return rc;
+    }
+    return d->readonly ? -EROFS : 0;
+}
+
 static int iov_total(const struct iovec *iov, int cnt, uint64_t *len)
 {
     uint64_t n = 0;
@@ -856,16 +867,12 @@ static int blk_rw(struct ob_drive *d, enum blk_kind kind, uint64_t offset,
     if (!cb || iov_total(iov, iovcnt, &len) < 0) {
         return -EINVAL;
     }
-    if ((rc = check_range(d, offset, len)) < 0) {
+    rc = kind == BLK_WRITE ? check_write(d, offset, len) : check_range(d, offset, len);
+    if (rc < 0) {
         return rc;
     }
-    if (kind == BLK_WRITE) {
-        if (d->readonly) {
-            return -EROFS;
-        }
-        if ((rc = check_block0(d, offset, iov, iovcnt, len)) < 0) {
-            return rc;
-        }
+    if (kind == BLK_WRITE && (rc = check_block0(d, offset, iov, iovcnt, len)) < 0) {
+        return rc;
     }
     r = blk_new(d, kind, offset, len, cb, opaque);
     if (!r) {
@@ -923,11 +930,8 @@ static int blk_fallocate_req(struct ob_drive *d, enum blk_kind kind, uint64_t of
     if (!cb) {
         return -EINVAL;
     }
-    if ((rc = check_range(d, offset, len)) < 0) {
+    if ((rc = check_write(d, offset, len)) < 0) {
         return rc;
-    }
-    if (d->readonly) {
-        return -EROFS;
     }
     if ((rc = check_block0(d, offset, NULL, 0, len)) < 0) {
         return rc;
@@ -970,11 +974,8 @@ int ob_drive_pwrite_zeroes(struct ob_drive *d, uint64_t offset, uint64_t len,
         if (!cb) {
             return -EINVAL;
         }
-        if ((rc = check_range(d, offset, len)) < 0) {
+        if ((rc = check_write(d, offset, len)) < 0) {
             return rc;
-        }
-        if (d->readonly) {
-            return -EROFS;
         }
         r = blk_new(d, BLK_ZEROES, offset, len, cb, opaque);
         if (!r) {
