@@ -110,4 +110,11 @@ bool it_check_ok(struct ob_proxy *px, int rc, const char *expr, unsigned line,
 void it_put_be32(uint8_t *p, uint32_t v);
 void it_rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks);
 
+/* edu DMA command bits, and one transfer programmed and started; true once
+ * the start bit has cleared. */
+#define IT_EDU_DMA_START   0x1u
+#define IT_EDU_DMA_TO_RAM  0x2u
+#define IT_EDU_DMA_IRQ     0x4u
+bool it_edu_dma(struct ob_proxy *px, uint64_t src, uint64_t dst, uint64_t cnt, uint64_t cmd);
+
 #endif

@@ -9,9 +9,6 @@
 #define BUF        0x40000u
 #define SRC_GPA    0x200000u
 #define DST_GPA    0x300000u
-#define DMA_START  0x1u
-#define DMA_TO_RAM 0x2u
-#define DMA_IRQ    0x4u
 
 static void fill(uint8_t *p, size_t n, uint8_t seed)
 {
@@ -20,17 +17,6 @@ static void fill(uint8_t *p, size_t n, uint8_t seed)
     for (i = 0; i < n; i++) {
         p[i] = (uint8_t)(seed + i * 7 + (i >> 8));
     }
-}
-
-/* Programs and starts one transfer, waits for the start bit to clear. */
-static bool dma(struct ob_proxy *px, uint64_t src, uint64_t dst, uint64_t cnt,
-                uint64_t cmd)
-{
-    it_wr(px, 0x80, src, 8);
-    it_wr(px, 0x88, dst, 8);
-    it_wr(px, 0x90, cnt, 8);
-    it_wr(px, 0x98, cmd | DMA_START, 8);
-    return it_wait_clear(px, 0x98, DMA_START);
 }
 
 static void test_dma_roundtrip(void)
@@ -46,13 +32,13 @@ static void test_dma_roundtrip(void)
     IT_REQUIRE(src && dst);
     fill(src, 4096, 0x5a);
     memset(dst, 0, 4096);
-    IT_REQUIRE(dma(px, SRC_GPA, BUF, 4096, 0));
-    IT_REQUIRE(dma(px, BUF, DST_GPA, 4096, DMA_TO_RAM));
+    IT_REQUIRE(it_edu_dma(px, SRC_GPA, BUF, 4096, 0));
+    IT_REQUIRE(it_edu_dma(px, BUF, DST_GPA, 4096, IT_EDU_DMA_TO_RAM));
     IT_ASSERT(memcmp(src, dst, 4096) == 0);
 
     /* a slice of the buffer to an unaligned guest address, with interrupt */
     memset(dst, 0xee, 4096);
-    IT_REQUIRE(dma(px, BUF + 0x100, DST_GPA + 3, 256, DMA_TO_RAM | DMA_IRQ));
+    IT_REQUIRE(it_edu_dma(px, BUF + 0x100, DST_GPA + 3, 256, IT_EDU_DMA_TO_RAM | IT_EDU_DMA_IRQ));
     IT_ASSERT(memcmp(dst + 3, src + 0x100, 256) == 0);
     IT_EQ(dst[2], 0xee);
     IT_EQ(dst[3 + 256], 0xee);
@@ -62,12 +48,12 @@ static void test_dma_roundtrip(void)
 
     /* low RAM, below the 0xC0000 hole, works too */
     fill(src, 64, 0x11);
-    IT_REQUIRE(dma(px, SRC_GPA, BUF + 4096 - 64, 64, 0));
-    IT_REQUIRE(dma(px, BUF + 4096 - 64, 0x1000, 64, DMA_TO_RAM));
+    IT_REQUIRE(it_edu_dma(px, SRC_GPA, BUF + 4096 - 64, 64, 0));
+    IT_REQUIRE(it_edu_dma(px, BUF + 4096 - 64, 0x1000, 64, IT_EDU_DMA_TO_RAM));
     IT_ASSERT(memcmp(ob_proxy_gpa(px, 0x1000, 64), src, 64) == 0);
     /* the DMA mask (28 bits) folds high addresses onto guest RAM */
     memset(dst, 0, 64);
-    IT_REQUIRE(dma(px, BUF + 4096 - 64, 0x70000000ull + DST_GPA, 64, DMA_TO_RAM));
+    IT_REQUIRE(it_edu_dma(px, BUF + 4096 - 64, 0x70000000ull + DST_GPA, 64, IT_EDU_DMA_TO_RAM));
     IT_ASSERT(memcmp(dst, src, 64) == 0);
 out:
     IT_EQ(it_stop(&r), 0);
@@ -87,12 +73,12 @@ static void test_dma_master_disabled(void)
     fill(dst, 512, 0x99);
     memcpy(before, dst, sizeof(before));
     /* neither direction moves data while bus mastering is off */
-    IT_REQUIRE(dma(px, SRC_GPA, BUF, 512, 0));
-    IT_REQUIRE(dma(px, BUF, DST_GPA, 512, DMA_TO_RAM));
+    IT_REQUIRE(it_edu_dma(px, SRC_GPA, BUF, 512, 0));
+    IT_REQUIRE(it_edu_dma(px, BUF, DST_GPA, 512, IT_EDU_DMA_TO_RAM));
     IT_ASSERT(memcmp(dst, before, sizeof(before)) == 0);
     /* with it on, the buffer shows it never received the source data */
     it_cfg_wr(px, 0x04, OB_PROXY_CMD_MEM | OB_PROXY_CMD_MASTER, 2);
-    IT_REQUIRE(dma(px, BUF, DST_GPA, 512, DMA_TO_RAM));
+    IT_REQUIRE(it_edu_dma(px, BUF, DST_GPA, 512, IT_EDU_DMA_TO_RAM));
     IT_ASSERT(memcmp(dst, src, 512) != 0);
     IT_EQ(dst[0], 0);                 /* the buffer is still all zero */
     IT_EQ(dst[511], 0);
@@ -113,11 +99,11 @@ static void test_dma_unmapped(void)
     fill(src, 4096, 0x42);
     /* the VGA hole, past the end of RAM, straddling the end of RAM and the
      * hole (how much of a straddling transfer lands is not specified) */
-    IT_REQUIRE(dma(px, BUF, 0xc0000, 4096, DMA_TO_RAM));
-    IT_REQUIRE(dma(px, BUF, 0x0ff00000, 4096, DMA_TO_RAM | DMA_IRQ));
-    IT_REQUIRE(dma(px, 0x0ff00000, BUF, 4096, 0));
-    IT_REQUIRE(dma(px, BUF, IT_RAM_SIZE - 2048, 4096, DMA_TO_RAM));
-    IT_REQUIRE(dma(px, 0xbf800, BUF, 4096, 0));
+    IT_REQUIRE(it_edu_dma(px, BUF, 0xc0000, 4096, IT_EDU_DMA_TO_RAM));
+    IT_REQUIRE(it_edu_dma(px, BUF, 0x0ff00000, 4096, IT_EDU_DMA_TO_RAM | IT_EDU_DMA_IRQ));
+    IT_REQUIRE(it_edu_dma(px, 0x0ff00000, BUF, 4096, 0));
+    IT_REQUIRE(it_edu_dma(px, BUF, IT_RAM_SIZE - 2048, 4096, IT_EDU_DMA_TO_RAM));
+    IT_REQUIRE(it_edu_dma(px, 0xbf800, BUF, 4096, 0));
     /* the completion interrupt still comes, and the device keeps serving */
     IT_EQ(ob_proxy_irq_wait(px, 2000, &cnt), 1);
     IT_EQ(it_rd(px, 0x24, 4), 0x100);
@@ -126,8 +112,8 @@ static void test_dma_unmapped(void)
     IT_EQ(*(uint8_t *)ob_proxy_gpa(px, 0xbf7ff, 1), 0);
     IT_EQ(*(uint8_t *)ob_proxy_gpa(px, IT_RAM_SIZE - 2049, 1), 0);
     /* and DMA still works */
-    IT_REQUIRE(dma(px, SRC_GPA, BUF, 4096, 0));
-    IT_REQUIRE(dma(px, BUF, DST_GPA, 4096, DMA_TO_RAM));
+    IT_REQUIRE(it_edu_dma(px, SRC_GPA, BUF, 4096, 0));
+    IT_REQUIRE(it_edu_dma(px, BUF, DST_GPA, 4096, IT_EDU_DMA_TO_RAM));
     IT_ASSERT(memcmp(ob_proxy_gpa(px, DST_GPA, 4096), src, 4096) == 0);
 out:
     IT_EQ(it_stop(&r), 0);
@@ -154,12 +140,12 @@ static void test_dma_outside_buffer(void)
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         memset(dst, 0x77, 8192);
         /* buffer -> RAM: refused, so RAM keeps its bytes and no transfer runs */
-        IT_REQUIRE(dma(px, bad[i].dev, DST_GPA, bad[i].cnt, DMA_TO_RAM | DMA_IRQ));
+        IT_REQUIRE(it_edu_dma(px, bad[i].dev, DST_GPA, bad[i].cnt, IT_EDU_DMA_TO_RAM | IT_EDU_DMA_IRQ));
         IT_EQ(it_rd(px, 0x98, 8), 0);
         IT_EQ(dst[0], 0x77);
         IT_EQ(dst[bad[i].cnt < 8192 ? bad[i].cnt - 1 : 8191], 0x77);
         /* RAM -> buffer likewise */
-        IT_REQUIRE(dma(px, DST_GPA, bad[i].dev, bad[i].cnt, DMA_IRQ));
+        IT_REQUIRE(it_edu_dma(px, DST_GPA, bad[i].dev, bad[i].cnt, IT_EDU_DMA_IRQ));
         IT_EQ(it_rd(px, 0x24, 4), 0);                /* no completion */
     }
     IT_EQ(it_rd(px, 0x00, 4), 0x010000edu);

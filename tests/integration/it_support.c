@@ -236,3 +236,12 @@ void it_rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks)
     cdb[7] = (uint8_t)(blocks >> 8);
     cdb[8] = (uint8_t)blocks;
 }
+
+bool it_edu_dma(struct ob_proxy *px, uint64_t src, uint64_t dst, uint64_t cnt, uint64_t cmd)
+{
+    it_wr(px, 0x80, src, 8);
+    it_wr(px, 0x88, dst, 8);
+    it_wr(px, 0x90, cnt, 8);
+    it_wr(px, 0x98, cmd | IT_EDU_DMA_START, 8);
+    return it_wait_clear(px, 0x98, IT_EDU_DMA_START);
+}

@@ -8,18 +8,6 @@
 
 #define BUF        0x40000u
 #define GPA        0x200000u
-#define DMA_START  0x1u
-#define DMA_TO_RAM 0x2u
-
-static bool dma(struct ob_proxy *px, uint64_t src, uint64_t dst, uint64_t cnt,
-                uint64_t cmd)
-{
-    it_wr(px, 0x80, src, 8);
-    it_wr(px, 0x88, dst, 8);
-    it_wr(px, 0x90, cnt, 8);
-    it_wr(px, 0x98, cmd | DMA_START, 8);
-    return it_wait_clear(px, 0x98, DMA_START);
-}
 
 static void test_sysmem_replace(void)
 {
@@ -43,17 +31,17 @@ static void test_sysmem_replace(void)
     IT_REQUIRE(new_ram == ram2.host + (2u << 20) + (GPA - 0x100000));
     memset(new_ram, 'n', 4096);
     /* RAM -> buffer reads the new map */
-    IT_REQUIRE(dma(px, GPA, BUF, 4096, 0));
+    IT_REQUIRE(it_edu_dma(px, GPA, BUF, 4096, 0));
     memset(new_ram, 0, 4096);
-    IT_REQUIRE(dma(px, BUF, GPA, 4096, DMA_TO_RAM));
+    IT_REQUIRE(it_edu_dma(px, BUF, GPA, 4096, IT_EDU_DMA_TO_RAM));
     IT_EQ(new_ram[0], 'n');
     IT_EQ(new_ram[4095], 'n');
     IT_EQ(old_ram[0], 'o');                          /* old RAM untouched */
     /* the low 1 MiB is no longer RAM */
     memset(new_ram, 0, 4096);
-    IT_REQUIRE(dma(px, BUF, 0x1000, 4096, DMA_TO_RAM));
-    IT_REQUIRE(dma(px, 0x1000, BUF, 4096, 0));
-    IT_REQUIRE(dma(px, BUF, GPA, 4096, DMA_TO_RAM));
+    IT_REQUIRE(it_edu_dma(px, BUF, 0x1000, 4096, IT_EDU_DMA_TO_RAM));
+    IT_REQUIRE(it_edu_dma(px, 0x1000, BUF, 4096, 0));
+    IT_REQUIRE(it_edu_dma(px, BUF, GPA, 4096, IT_EDU_DMA_TO_RAM));
     IT_EQ(new_ram[0], 'n');                          /* buffer unchanged */
 out:
     IT_EQ(it_stop(&r), 0);
@@ -90,8 +78,8 @@ static void test_sysmem_repeat_no_leak(void)
     IT_EQ(ob_proxy_fd_count(px->pid), before);
     /* and the last map (a) is the one in force */
     memset(ob_proxy_gpa(px, GPA, 16), 0x3c, 16);
-    IT_REQUIRE(dma(px, GPA, BUF, 16, 0));
-    IT_REQUIRE(dma(px, BUF, GPA + 0x1000, 16, DMA_TO_RAM));
+    IT_REQUIRE(it_edu_dma(px, GPA, BUF, 16, 0));
+    IT_REQUIRE(it_edu_dma(px, BUF, GPA + 0x1000, 16, IT_EDU_DMA_TO_RAM));
     IT_EQ(*(uint8_t *)ob_proxy_gpa(px, GPA + 0x1000 + 15, 1), 0x3c);
 out:
     IT_EQ(it_stop(&r), 0);
@@ -132,8 +120,8 @@ static void test_sysmem_invalid_keeps_map(void)
     ram = ob_proxy_gpa(px, GPA, 64);
     IT_REQUIRE(ram);
     memset(ram, 0x5e, 64);
-    IT_REQUIRE(dma(px, GPA, BUF, 64, 0));
-    IT_REQUIRE(dma(px, BUF, GPA + 64, 64, DMA_TO_RAM));
+    IT_REQUIRE(it_edu_dma(px, GPA, BUF, 64, 0));
+    IT_REQUIRE(it_edu_dma(px, BUF, GPA + 64, 64, IT_EDU_DMA_TO_RAM));
     IT_EQ(ram[64], 0x5e);
     IT_EQ(ram[127], 0x5e);
 out:
