@@ -142,14 +142,36 @@ int ob_proxy_send_raw(struct ob_proxy *px, const void *buf, size_t len,
     return 0;
 }
 
-/* Reads more bytes into px->in (at least one). 0 on EOF, -1 on error. */
+/*
+ * Reads more bytes into px->in (at least one). 0 on EOF, -1 on error.
+ * Waits in poll(POLLIN), not in a blocking recv(): a task sleeping in
+ * recv() on a UNIX stream socket is woken (for nothing) each time the
+ * remote reads our request, since the socket's write-space wake-up shares
+ * its wait queue; poll() waiters are woken only for the events they asked
+ * for. That spurious wake-up costs both processes CPU on every round trip.
+ */
 static ssize_t fill(struct ob_proxy *px, size_t want)
 {
+    struct pollfd pfd = { .fd = px->fd, .events = POLLIN };
     ssize_t n;
 
-    do {
-        n = recv(px->fd, px->in + px->in_len, want - px->in_len, 0);
-    } while (n < 0 && errno == EINTR);
+    for (;;) {
+        n = recv(px->fd, px->in + px->in_len, want - px->in_len, MSG_DONTWAIT);
+        if (n >= 0 || (errno != EAGAIN && errno != EINTR)) {
+            break;
+        }
+        if (errno == EAGAIN) {
+            int rc = poll(&pfd, 1, px->timeout_ms);
+
+            if (rc == 0) {
+                break;          /* n < 0, errno EAGAIN: timed out */
+            }
+            if (rc < 0 && errno != EINTR) {
+                n = -1;
+                break;
+            }
+        }
+    }
     if (n < 0) {
         return ob_proxy_fail(px, "receive: %s",
                              errno == EAGAIN ? "timed out waiting for the remote"
