@@ -15,6 +15,19 @@
  * (short transfer, or a target that disconnects in the middle of the data)
  * is resumed from DBC, so saved data pointers work.
  *
+ * That is the classic mode: the host takes part in every phase change. The
+ * queued mode (ob_proxy_lsi_init_queued()) works as Linux's sym53c8xx
+ * does: SCRIPTS run without the host. The host puts control-block
+ * addresses into a start queue in guest RAM and sets ISTAT.SIGP; SCRIPTS
+ * take them in order, select, send the command, and on a disconnect go
+ * back to the queue or to WAIT RESELECT. A tagged reselection finds its
+ * control block from the tag in SCRIPTS; a finished command marks its
+ * control block done and raises INTFLY, and SCRIPTS carry on. The host
+ * reads ISTAT, clears INTF and collects what is marked done: a few register
+ * accesses per interrupt instead of several per command. Selection
+ * timeouts, phase mismatches, overruns and untagged reselections stop
+ * SCRIPTS and are handled by the host as in the classic mode.
+ *
  * The chip is driven as QEMU's model behaves (and as the real chip would,
  * within what the program uses); it works with QEMU's x-remote and outboard.
  *
@@ -39,7 +52,8 @@
 
 /* Guest-physical layout (inside the low 768 KiB of QEMU's pc RAM map). */
 #define OB_PROXY_LSI_SCRIPT_GPA  0x10000u   /* the SCRIPTS program */
-#define OB_PROXY_LSI_GLOBAL_GPA  0x18000u   /* reselection message bytes */
+#define OB_PROXY_LSI_GLOBAL_GPA  0x18000u   /* reselection message bytes,
+                                               the queued mode's start queue */
 #define OB_PROXY_LSI_CCB_GPA     0x20000u   /* OB_PROXY_LSI_SLOTS x 256 bytes */
 /* The caller's data buffers start here (guest RAM of the pc layout). */
 #define OB_PROXY_LSI_DATA_GPA    0x100000u
@@ -114,15 +128,19 @@ struct ob_proxy_lsi_stats {
     uint64_t wait_resel_ns;      /* ... of which with SCRIPTS in WAIT RESELECT */
 };
 
-/* Guest-physical entry points of the SCRIPTS program (set by init). */
+/* Guest-physical entry points of the SCRIPTS program (set by init);
+ * start is the queued mode's entry (0 in the classic mode). */
 struct ob_proxy_lsi_prog {
-    uint32_t select, dispatch, data_in, data_out, wait_resel;
+    uint32_t select, dispatch, data_in, data_out, wait_resel, start;
 };
 
 struct ob_proxy_lsi {
     struct ob_proxy *px;
     struct ob_proxy_lsi_prog prog;
     unsigned regbar;             /* BAR holding the registers (1: memory) */
+    bool queued;                 /* the queued mode (see above) */
+    uint64_t sq_added;           /* queued: start-queue entries ever written */
+    uint64_t sq_signalled;       /* queued: sq_added when SIGP was last sent */
     enum ob_proxy_lsi_chip chip;
     int cur;                     /* slot on the bus, or -1 */
     bool sigp_sent;
@@ -144,8 +162,16 @@ struct ob_proxy_lsi {
 int ob_proxy_lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px);
 
 /*
+ * The same, in the queued mode: SCRIPTS are started here and keep running
+ * (in WAIT RESELECT when there is nothing to do). 0, or -1 with lsi->err.
+ */
+int ob_proxy_lsi_init_queued(struct ob_proxy_lsi *lsi, struct ob_proxy *px);
+
+/*
  * Queues REQ (filled as documented above) and starts it if the chip is
- * free. Returns 0, or -1 with lsi->err set: for a bad request or no free
+ * free. In the queued mode it only enters the start queue: the SIGP that
+ * wakes SCRIPTS goes out once for all commands submitted before the next
+ * poll, run or step. Returns 0, or -1 with lsi->err set: for a bad request or no free
  * slot REQ is not queued; after a wire error the connection is unusable.
  */
 int ob_proxy_lsi_submit(struct ob_proxy_lsi *lsi, struct ob_proxy_lsi_req *req);

@@ -43,6 +43,7 @@ struct opts {
     unsigned qd;
     int wait_reset_ms;
     const char *only;       /* comma list of job names, NULL = all */
+    bool classic;           /* the classic initiator instead of the queued one */
     char **argv;            /* remote */
 };
 
@@ -70,6 +71,8 @@ static void usage(FILE *fp)
 "  --qd N            queue depth of the qdN jobs (default 32, max %u)\n"
 "  --only LIST       comma list of jobs to run\n"
 "  --wait-reset MS   first wait for the remote's start-up reset (QEMU)\n"
+"  --initiator MODE  queued (default: SCRIPTS run the queue, as Linux's\n"
+"                    driver) or classic (the host handles every phase)\n"
 "Output: 'disk key=value ...' per job; times in ns unless named _us.\n",
             MAX_QD);
 }
@@ -83,6 +86,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         { "qd", required_argument, NULL, 'q' },
         { "only", required_argument, NULL, 'o' },
         { "wait-reset", required_argument, NULL, 'W' },
+        { "initiator", required_argument, NULL, 'I' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -96,6 +100,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'q': o->qd = (unsigned)strtoul(optarg, NULL, 0); break;
         case 'o': o->only = optarg; break;
         case 'W': o->wait_reset_ms = atoi(optarg); break;
+        case 'I':
+            if (strcmp(optarg, "classic") && strcmp(optarg, "queued")) {
+                usage(stderr);
+                return -1;
+            }
+            o->classic = strcmp(optarg, "classic") == 0;
+            break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
@@ -296,7 +307,7 @@ fail:
 
 int main(int argc, char **argv)
 {
-    struct opts o = { NULL, "remote", 2.0, 32, 0, NULL, NULL };
+    struct opts o = { NULL, "remote", 2.0, 32, 0, NULL, false, NULL };
     struct ob_proxy_proc proc;
     struct ob_proxy px;
     struct ob_proxy_lsi lsi;
@@ -322,7 +333,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "ob-disk: bring-up: %s\n", px.err);
         goto out;
     }
-    if (ob_proxy_lsi_init(&lsi, &px) < 0) {
+    if ((o.classic ? ob_proxy_lsi_init(&lsi, &px) : ob_proxy_lsi_init_queued(&lsi, &px)) < 0) {
         fprintf(stderr, "ob-disk: %s\n", lsi.err);
         goto out;
     }
@@ -350,11 +361,11 @@ int main(int argc, char **argv)
             rc = 1;
             break;
         }
-        printf("disk remote=%s job=%s bs=%u qd=%u ios=%llu iops=%.0f mib_s=%.1f "
+        printf("disk remote=%s initiator=%s job=%s bs=%u qd=%u ios=%llu iops=%.0f mib_s=%.1f "
                "mean_us=%.1f p50_us=%.1f p99_us=%.1f cpu_us_per_io=%.2f cpu_pct=%.1f "
                "irqs_per_io=%.2f irq_wait_us_per_io=%.1f resel_wait_us_per_io=%.1f "
                "sigp_per_io=%.2f resel_per_io=%.2f rtt_per_io=%.2f rss_kib=%ld\n",
-               o.name, name, j->bs, qd, (unsigned long long)r.ios,
+               o.name, o.classic ? "classic" : "queued", name, j->bs, qd, (unsigned long long)r.ios,
                (double)r.ios * 1e9 / (double)r.wall_ns,
                (double)r.bytes * 1e3 / (double)r.wall_ns / 1.048576,
                r.lat.mean_ns / 1e3, (double)r.lat.p50_ns / 1e3, (double)r.lat.p99_ns / 1e3,

@@ -14,10 +14,15 @@
 #define R_SSID     0x0a
 #define R_DSTAT    0x0c
 #define R_DSA      0x10
+#define R_DSA1     0x11
+#define R_DSA2     0x12
 #define R_ISTAT    0x14
+#define R_CTEST2   0x1a
 #define R_DBC      0x24
 #define R_DSP      0x2c
 #define R_DSPS     0x30
+#define R_SCRATCHA 0x34
+#define R_SCRATCHA2 0x36
 #define R_DMODE    0x38
 #define R_DIEN     0x39
 #define R_DCNTL    0x3b
@@ -25,9 +30,12 @@
 #define R_SIST0    0x42
 #define R_CCNTL0   0x56
 #define R_CCNTL1   0x57
+#define R_SCRATCHB 0x5c
+#define R_SCRATCHC 0x60
 
 #define ISTAT_DIP  0x01
 #define ISTAT_SIP  0x02
+#define ISTAT_INTF 0x04
 #define ISTAT_SIGP 0x20
 #define ISTAT_SRST 0x40
 #define ISTAT_ABRT 0x80
@@ -67,6 +75,10 @@
 #define I_JUMP_IFNOT(ph)   (0x80030000u | ((uint32_t)(ph) << 24))
 #define I_JUMP_DATA(d)     (0x800c0000u | (d))
 #define I_INT              0x98080000u
+#define I_INTFLY           0x98180000u                             /* INT on the fly */
+#define I_REG_IMM(reg, v)  (0x78000000u | ((uint32_t)(reg) << 16) | ((uint32_t)(v) << 8))
+#define I_REG_ADD(reg, v)  (0x7e000000u | ((uint32_t)(reg) << 16) | ((uint32_t)(v) << 8))
+#define I_LOAD_DSA(reg, n) (0xf1000000u | ((uint32_t)(reg) << 16) | (n))
 #define I_SFBR_FROM(reg)   (0x72000000u | ((uint32_t)(reg) << 16))   /* SFBR = reg | 0 */
 #define I_LOAD_ABS(reg, n) (0xe1000000u | ((uint32_t)(reg) << 16) | (n))
 #define I_STORE_DSA(reg, n) (0xf0000000u | ((uint32_t)(reg) << 16) | (n))
@@ -78,6 +90,15 @@
 #define G_MSGIN    0x00   /* IDENTIFY, SIMPLE QUEUE TAG, tag */
 #define G_VECTOR   0x10   /* copy of the vector of the last INT */
 #define G_SSID     0x14   /* SSID after a reselection */
+/* The queued mode's start queue: SQ_LEN dwords, each a control block's
+ * address or 0, 256-byte aligned so that SCRIPTS advance the pointer by
+ * adding to its low byte. */
+#define G_SQPTR    0x20   /* SCRIPTS' next entry (its guest address) */
+#define G_SQCUR    0x24   /* the entry SCRIPTS are selecting */
+#define G_CCBBASE  0x28   /* OB_PROXY_LSI_CCB_GPA, for the tag lookup */
+#define G_SQ       0x100
+#define SQ_LEN     64u
+#define G_SIZE     0x200  /* what init clears */
 #define G_BUCKET   0x1000 /* where data beyond the caller's buffer goes */
 #define BUCKET_LEN 0x1000
 
@@ -111,12 +132,15 @@ enum {
 #define CCB_CDB       0x50
 #define CCB_STATUS    0x60
 #define CCB_MSGIN     0x61
+#define CCB_DONE      0x70   /* queued mode: nonzero once SCRIPTS finished it */
 #define CCB_STUB_SEL  0xc0   /* LOAD DSA; JUMP select */
 #define CCB_STUB_RES  0xd0   /* LOAD DSA; JUMP dispatch */
 #define CCB_SELF      0xf8   /* this CCB's address, for the stubs */
 
 
-#define SCRIPT_MAX_DWORDS 192u
+#define SCRIPT_MAX_DWORDS 320u
+_Static_assert(SQ_LEN * 4u == 256u && OB_PROXY_LSI_SLOTS <= SQ_LEN,
+               "the start queue is one 256-byte page with room for every slot");
 
 static int fail(struct ob_proxy_lsi *lsi, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -248,12 +272,19 @@ static void patch(struct sasm *a, unsigned at, uint32_t target)
  * global.vector, so the host reads ISTAT and DSTAT but not DSPS; the
  * control blocks start with two stubs (LOAD DSA from the block; JUMP select
  * or dispatch), so starting or resuming a command is one DSP write.
+ *
+ * The queued mode changes disc and complete, the selection's alternate
+ * address and the SIGP wake-up, and adds the start-queue loop (see
+ * build_queue()).
  */
-static unsigned build_script(struct sasm *a, struct ob_proxy_lsi_prog *labels)
+static void build_queue(struct sasm *a, struct ob_proxy_lsi_prog *labels, unsigned sel,
+                        unsigned j_disc_idle, unsigned j_cc_idle);
+
+static unsigned build_script(struct sasm *a, struct ob_proxy_lsi_prog *labels, bool queued)
 {
     const uint32_t g = OB_PROXY_LSI_GLOBAL_GPA;
     unsigned sel, j_nomo, j_nocmd, j_di, j_do, j_st, j_mi, back[4], j_cc, j_disc, j_ovr[2];
-    unsigned j_tag, race_tag, w_resel;
+    unsigned j_tag, race_tag, w_resel, j_disc_idle = 0, j_cc_idle = 0;
     uint32_t badphase, st, mi, disc, cc, tag, sigp, race, overrun;
     unsigned i;
 
@@ -299,11 +330,23 @@ static unsigned build_script(struct sasm *a, struct ob_proxy_lsi_prog *labels)
     disc = here(a);
     emit(a, I_CLEAR_ACK, 0);
     emit(a, I_WAIT_DISC, 0);
-    emit_int(a, V_DISC);
+    if (queued) {
+        j_disc_idle = emit(a, I_JUMP, 0);
+    } else {
+        emit_int(a, V_DISC);
+    }
     cc = here(a);
     emit(a, I_CLEAR_ACK, 0);
     emit(a, I_WAIT_DISC, 0);
-    emit_int(a, V_DONE);
+    if (queued) {
+        /* mark the control block done (with its own address), note that
+         * the host has something to collect, and go on with the queue */
+        emit(a, I_STORE_DSA(R_DSA, 4), CCB_DONE);
+        emit(a, I_REG_IMM(R_SCRATCHC, 1), 0);
+        j_cc_idle = emit(a, I_JUMP, 0);
+    } else {
+        emit_int(a, V_DONE);
+    }
 
     labels->wait_resel = here(a);
     w_resel = emit(a, I_WAIT_RESEL, 0);
@@ -344,12 +387,108 @@ static unsigned build_script(struct sasm *a, struct ob_proxy_lsi_prog *labels)
     patch(a, j_disc, disc);
     patch(a, w_resel, sigp);
     patch(a, j_tag, tag);
+    labels->start = 0;
+    if (queued) {
+        build_queue(a, labels, sel, j_disc_idle, j_cc_idle);
+    }
     return a->n;
 }
 
-static int chip_setup(struct ob_proxy_lsi *lsi);
+/*
+ *  start:     SCRATCHB = 0 (the zero stored into taken queue entries),
+ *             SCRATCHC0 = 0 (set when a command finished)
+ *  idle:      DSA = global.sqptr; SCRATCHA = entry at DSA
+ *             JUMP qidle IF entry == 0 (byte 2 of a control block's address
+ *             is never 0)
+ *             entry at DSA = 0; global.sqptr += 4 (low byte: the queue is one
+ *             256-byte page); global.sqcur = SCRATCHA; DSA = it; JUMP select
+ *  qidle:     if SCRATCHC0: SCRATCHC0 = 0, INTFLY
+ *  qwait:     WAIT RESELECT, alternate qsigp
+ *  qresel:    STORE SSID to global.ssid; MOVE 1 MSG IN to global[0]
+ *             JUMP qtag WHEN MSG IN; INT resel    (untagged: the host finds it)
+ *  qtag:      MOVE 2 MSG IN to global[1]; CLEAR ACK
+ *             DSA = OB_PROXY_LSI_CCB_GPA, DSA byte 1 = tag (= slot); JUMP dispatch
+ *  qsigp:     SFBR = CTEST2 (clears ISTAT.SIGP); JUMP idle
+ *  qrace:     (select lost to a reselection) put global.sqcur back into the
+ *             entry before global.sqptr, step the pointer back; JUMP qresel
+ *
+ * disc and complete jump to idle; the selection's alternate is qrace.
+ *
+ * Interrupts are coalesced: a finished command only sets SCRATCHC0, and
+ * SCRIPTS raise INTFLY when they run out of queued commands. While the
+ * host keeps the queue filled it is not interrupted per command; once the
+ * queue is empty every completion is reported at once.
+ */
+static void build_queue(struct sasm *a, struct ob_proxy_lsi_prog *labels, unsigned sel,
+                        unsigned j_disc_idle, unsigned j_cc_idle)
+{
+    const uint32_t g = OB_PROXY_LSI_GLOBAL_GPA;
+    unsigned j_empty, j_none, w_resel, j_tag, j_resel, i;
+    uint32_t idle, qidle, qwait, qresel, qtag, qsigp, qrace;
 
-int ob_proxy_lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px)
+    labels->start = here(a);
+    for (i = 0; i < 4; i++) {
+        emit(a, I_REG_IMM(R_SCRATCHB + i, 0), 0);
+    }
+    emit(a, I_REG_IMM(R_SCRATCHC, 0), 0);
+    idle = here(a);
+    emit(a, I_LOAD_ABS(R_DSA, 4), g + G_SQPTR);
+    emit(a, I_LOAD_DSA(R_SCRATCHA, 4), 0);
+    emit(a, I_SFBR_FROM(R_SCRATCHA2), 0);
+    j_empty = emit(a, I_JUMP_DATA(0x00), 0);
+    emit(a, I_STORE_DSA(R_SCRATCHB, 4), 0);
+    emit(a, I_REG_ADD(R_DSA, 4), 0);
+    emit(a, I_STORE_ABS(R_DSA, 4), g + G_SQPTR);
+    emit(a, I_STORE_ABS(R_SCRATCHA, 4), g + G_SQCUR);
+    emit(a, I_LOAD_ABS(R_DSA, 4), g + G_SQCUR);
+    emit(a, I_JUMP, labels->select);
+
+    qidle = here(a);
+    emit(a, I_SFBR_FROM(R_SCRATCHC), 0);
+    j_none = emit(a, I_JUMP_DATA(0x00), 0);
+    emit(a, I_REG_IMM(R_SCRATCHC, 0), 0);
+    emit(a, I_INTFLY, 0);
+    qwait = here(a);
+    patch(a, j_none, qwait);
+    w_resel = emit(a, I_WAIT_RESEL, 0);
+    qresel = here(a);
+    emit(a, I_STORE_ABS(R_SSID, 1), g + G_SSID);
+    emit(a, I_MOVE(PH_MSG_IN, 1), g + G_MSGIN);
+    j_tag = emit(a, I_JUMP_WHEN(PH_MSG_IN), 0);
+    emit_int(a, V_RESEL);
+    qtag = here(a);
+    emit(a, I_MOVE(PH_MSG_IN, 2), g + G_MSGIN + 1);
+    emit(a, I_CLEAR_ACK, 0);
+    emit(a, I_LOAD_ABS(R_DSA, 4), g + G_CCBBASE);
+    emit(a, I_LOAD_ABS(R_DSA1, 1), g + G_MSGIN + 2);
+    emit(a, I_JUMP, labels->dispatch);
+
+    qsigp = here(a);
+    emit(a, I_SFBR_FROM(R_CTEST2), 0);
+    emit(a, I_JUMP, idle);
+
+    qrace = here(a);
+    emit(a, I_LOAD_ABS(R_DSA, 4), g + G_SQPTR);
+    emit(a, I_REG_ADD(R_DSA, 0xfc), 0);
+    emit(a, I_STORE_ABS(R_DSA, 4), g + G_SQPTR);
+    emit(a, I_LOAD_ABS(R_SCRATCHA, 4), g + G_SQCUR);
+    emit(a, I_STORE_DSA(R_SCRATCHA, 4), 0);
+    j_resel = emit(a, I_JUMP, 0);
+
+    patch(a, j_empty, qidle);
+    patch(a, w_resel, qsigp);
+    patch(a, j_tag, qtag);
+    patch(a, j_resel, qresel);
+    patch(a, j_disc_idle, idle);
+    patch(a, j_cc_idle, idle);
+    patch(a, sel, qrace);
+    labels->wait_resel = qwait;
+}
+
+static int chip_setup(struct ob_proxy_lsi *lsi);
+static int queue_start(struct ob_proxy_lsi *lsi);
+
+static int lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px, bool queued)
 {
     struct sasm a;
     uint8_t *p, *g;
@@ -359,11 +498,12 @@ int ob_proxy_lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px)
     lsi->px = px;
     lsi->cur = -1;
     lsi->regbar = 1;
+    lsi->queued = queued;
     if (!px->info.probed || px->info.bar[1].size < 256 || px->info.bar[1].io ||
         px->info.bar[1].base == 0) {
         return fail(lsi, "BAR1 (registers, memory) is not programmed");
     }
-    n = build_script(&a, &lsi->prog);
+    n = build_script(&a, &lsi->prog, queued);
     p = ob_proxy_gpa(px, OB_PROXY_LSI_SCRIPT_GPA, 4u * n);
     if (!p || !ob_proxy_gpa(px, OB_PROXY_LSI_CCB_GPA, OB_PROXY_LSI_SLOTS * CCB_SIZE) ||
         !ob_proxy_gpa(px, OB_PROXY_LSI_GLOBAL_GPA, G_BUCKET + BUCKET_LEN) ||
@@ -373,8 +513,8 @@ int ob_proxy_lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px)
     for (i = 0; i < n; i++) {
         put32(p + 4 * i, a.w[i]);
     }
-    g = ob_proxy_gpa(px, OB_PROXY_LSI_GLOBAL_GPA, 32);
-    memset(g, 0, 32);
+    g = ob_proxy_gpa(px, OB_PROXY_LSI_GLOBAL_GPA, G_SIZE);
+    memset(g, 0, G_SIZE);
     for (i = 0; i < OB_PROXY_LSI_SLOTS; i++) {
         uint8_t *c = ccb(lsi, i);
 
@@ -389,7 +529,20 @@ int ob_proxy_lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px)
         put32(c + CCB_STUB_RES + 8, I_JUMP);
         put32(c + CCB_STUB_RES + 12, lsi->prog.dispatch);
     }
-    return chip_setup(lsi);
+    if (chip_setup(lsi) < 0) {
+        return -1;
+    }
+    return queued ? queue_start(lsi) : 0;
+}
+
+int ob_proxy_lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px)
+{
+    return lsi_init(lsi, px, false);
+}
+
+int ob_proxy_lsi_init_queued(struct ob_proxy_lsi *lsi, struct ob_proxy *px)
+{
+    return lsi_init(lsi, px, true);
 }
 
 /* Registers: SCRIPTS start on DSP writes, 32-bit addressing, no
@@ -507,6 +660,113 @@ static int start_scripts(struct ob_proxy_lsi *lsi, uint32_t dsp)
     return wr(lsi, R_DSP, dsp, 4);
 }
 
+/* ------------------------------------------------------------------ */
+/* the queued mode's start queue                                       */
+
+static uint8_t *global_area(struct ob_proxy_lsi *lsi)
+{
+    return ob_proxy_gpa(lsi->px, OB_PROXY_LSI_GLOBAL_GPA, G_SIZE);
+}
+
+/* An empty start queue, SCRIPTS started at its loop (the chip is stopped). */
+static int queue_start(struct ob_proxy_lsi *lsi)
+{
+    uint8_t *g = global_area(lsi);
+
+    memset(g + G_SQ, 0, SQ_LEN * 4u);
+    put32(g + G_SQPTR, OB_PROXY_LSI_GLOBAL_GPA + G_SQ);
+    put32(g + G_SQCUR, 0);
+    put32(g + G_CCBBASE, OB_PROXY_LSI_CCB_GPA);
+    lsi->sq_added = lsi->sq_signalled = 0;
+    lsi->cur = -1;
+    lsi->chip = OB_PROXY_LSI_CHIP_RUN;
+    return start_scripts(lsi, lsi->prog.start);
+}
+
+/* Hands SLOT's control block (written before) to SCRIPTS. The queue has a
+ * free entry: it holds at most the slots in use, fewer than SQ_LEN. */
+static void queue_push(struct ob_proxy_lsi *lsi, unsigned slot)
+{
+    uint8_t *e = global_area(lsi) + G_SQ + 4u * (unsigned)(lsi->sq_added % SQ_LEN);
+
+    __atomic_thread_fence(__ATOMIC_RELEASE);    /* the block before its entry */
+    put32(e, ccb_gpa(slot));
+    lsi->sq_added++;
+}
+
+/* True while the queue holds an entry SCRIPTS have not taken. */
+static bool queue_pending(struct ob_proxy_lsi *lsi)
+{
+    uint8_t *g = global_area(lsi);
+    uint32_t off = get32(g + G_SQPTR) - (OB_PROXY_LSI_GLOBAL_GPA + G_SQ);
+
+    return off >= SQ_LEN * 4u || get32(g + G_SQ + (off & ~3u)) != 0;
+}
+
+/* Wakes SCRIPTS from WAIT RESELECT if entries were added since the last
+ * SIGP (one write for any number of submissions). */
+static int queue_signal(struct ob_proxy_lsi *lsi)
+{
+    if (lsi->sq_signalled == lsi->sq_added) {
+        return 0;
+    }
+    lsi->sq_signalled = lsi->sq_added;
+    lsi->stats.sigp++;
+    return wr(lsi, R_ISTAT, ISTAT_SIGP, 1);
+}
+
+/* Finishes every command SCRIPTS marked done. */
+static void queue_reap(struct ob_proxy_lsi *lsi)
+{
+    unsigned i;
+
+    for (i = 0; i < OB_PROXY_LSI_SLOTS; i++) {
+        if (lsi->slot[i] && get32(ccb(lsi, i) + CCB_DONE) != 0) {
+            __atomic_thread_fence(__ATOMIC_ACQUIRE);    /* status after the mark */
+            finish(lsi, i, OB_PROXY_LSI_DONE);
+        }
+    }
+}
+
+/* INTF: cleared before the control blocks are read, so that a command
+ * finishing meanwhile raises it again. The write keeps SIGP set while the
+ * queue has entries: writing ISTAT replaces its SIGP bit, and a wake-up
+ * SCRIPTS have not yet seen must not be lost. */
+static int queue_intf(struct ob_proxy_lsi *lsi, uint32_t istat)
+{
+    uint32_t v = ISTAT_INTF;
+
+    if (!(istat & ISTAT_INTF)) {
+        queue_reap(lsi);
+        return 0;
+    }
+    if (queue_pending(lsi)) {
+        v |= ISTAT_SIGP;
+        lsi->sq_signalled = lsi->sq_added;
+    }
+    if (wr(lsi, R_ISTAT, v, 1) < 0) {
+        return -1;
+    }
+    queue_reap(lsi);
+    return 0;
+}
+
+/* After an interrupt that stopped SCRIPTS: the command on the bus is the
+ * control block DSA points at (if any). */
+static int queue_cur(struct ob_proxy_lsi *lsi)
+{
+    uint32_t dsa = 0, slot;
+
+    if (rd(lsi, R_DSA, 4, &dsa) < 0) {
+        return -1;
+    }
+    slot = (dsa - OB_PROXY_LSI_CCB_GPA) / CCB_SIZE;
+    lsi->cur = dsa >= OB_PROXY_LSI_CCB_GPA && slot < OB_PROXY_LSI_SLOTS &&
+               dsa % CCB_SIZE == 0 && lsi->slot[slot] ? (int)slot : -1;
+    lsi->chip = OB_PROXY_LSI_CHIP_IDLE;
+    return 0;
+}
+
 /* With SCRIPTS stopped: select the next queued command, else wait for a
  * reselection if commands are disconnected, else stay idle. */
 static int kick(struct ob_proxy_lsi *lsi)
@@ -515,6 +775,12 @@ static int kick(struct ob_proxy_lsi *lsi)
 
     if (lsi->chip != OB_PROXY_LSI_CHIP_IDLE) {
         return 0;
+    }
+    if (lsi->queued) {
+        /* SCRIPTS stopped for the host: back to the queue loop */
+        lsi->cur = -1;
+        lsi->chip = OB_PROXY_LSI_CHIP_RUN;
+        return start_scripts(lsi, lsi->prog.start);
     }
     r = list_pop(&lsi->pend_head, &lsi->pend_tail);
     if (r) {
@@ -598,6 +864,10 @@ int ob_proxy_lsi_submit(struct ob_proxy_lsi *lsi, struct ob_proxy_lsi_req *req)
     req->overruns = 0;
     lsi->slot[slot] = req;
     lsi->nslots++;
+    if (lsi->queued) {
+        queue_push(lsi, slot);
+        return 0;
+    }
     list_push(&lsi->pend_head, &lsi->pend_tail, req);
     if (lsi->chip == OB_PROXY_LSI_CHIP_IDLE) {
         return kick(lsi);
@@ -650,8 +920,9 @@ static int on_reselect(struct ob_proxy_lsi *lsi, bool race)
         return fail(lsi, "reselection by target %u without IDENTIFY (message %#x)",
                     target, g[0]);
     }
-    /* the MSG IN moves left the tag message in global[1..2] */
-    if (g[1] == MSG_SIMPLE_TAG && g[2] < OB_PROXY_LSI_SLOTS) {
+    /* the MSG IN moves left the tag message in global[1..2] (the queued
+     * mode's SCRIPTS handle tagged reselections themselves) */
+    if (!lsi->queued && g[1] == MSG_SIMPLE_TAG && g[2] < OB_PROXY_LSI_SLOTS) {
         r = lsi->slot[g[2]];
         if (r && (!r->tagged || r->target != target)) {
             r = NULL;
@@ -660,7 +931,9 @@ static int on_reselect(struct ob_proxy_lsi *lsi, bool race)
     for (i = 0; !r && i < OB_PROXY_LSI_SLOTS; i++) {
         struct ob_proxy_lsi_req *q = lsi->slot[i];
 
-        if (q && !q->tagged && q->target == target && q->disconnects > 0) {
+        /* (the queued mode does not see disconnects; a target has one
+         * untagged command at most) */
+        if (q && !q->tagged && q->target == target && (lsi->queued || q->disconnects > 0)) {
             r = q;
         }
     }
@@ -668,7 +941,9 @@ static int on_reselect(struct ob_proxy_lsi *lsi, bool race)
         return fail(lsi, "reselection by target %u (messages %02x %02x %02x) matches "
                     "no disconnected command", target, g[0], g[1], g[2]);
     }
-    lsi->ndisc--;
+    if (!lsi->queued) {
+        lsi->ndisc--;
+    }
     lsi->cur = r->slot;
     lsi->chip = OB_PROXY_LSI_CHIP_RUN;
     return start_scripts(lsi, ccb_gpa((unsigned)r->slot) + CCB_STUB_RES);
@@ -780,10 +1055,22 @@ static int service(struct ob_proxy_lsi *lsi)
     if (rd(lsi, R_ISTAT, 1, &istat) < 0) {
         return -1;
     }
-    if (!(istat & (ISTAT_SIP | ISTAT_DIP))) {
+    if (lsi->queued) {
+        lsi->stats.interrupts++;
+        if (queue_intf(lsi, istat) < 0) {
+            return -1;
+        }
+        if (!(istat & (ISTAT_SIP | ISTAT_DIP))) {
+            return 0;
+        }
+        if (queue_cur(lsi) < 0) {
+            return -1;
+        }
+    } else if (!(istat & (ISTAT_SIP | ISTAT_DIP))) {
         return 0;       /* spurious (an edge we already handled) */
+    } else {
+        lsi->stats.interrupts++;
     }
-    lsi->stats.interrupts++;
     if ((istat & ISTAT_SIP) && rd(lsi, R_SIST0, 2, &sist) < 0) {
         return -1;
     }
@@ -829,6 +1116,9 @@ static int wait_once(struct ob_proxy_lsi *lsi, uint64_t deadline)
         return 0;
     }
     ms = (int)((deadline - now + 999999u) / 1000000u);
+    if (lsi->queued && queue_signal(lsi) < 0) {
+        return -1;
+    }
     rc = ob_proxy_irq_wait(lsi->px, ms, NULL);
     now = ob_proxy_now_ns() - now;
     lsi->stats.irq_wait_ns += now;
@@ -924,7 +1214,10 @@ int ob_proxy_lsi_reset(struct ob_proxy_lsi *lsi)
         return -1;
     }
     /* edges of the interrupts the reset dropped */
-    return ob_proxy_irq_wait(lsi->px, 0, NULL) < 0 ? wire_fail(lsi, "irqfd") : 0;
+    if (ob_proxy_irq_wait(lsi->px, 0, NULL) < 0) {
+        return wire_fail(lsi, "irqfd");
+    }
+    return lsi->queued ? queue_start(lsi) : 0;
 }
 
 int ob_proxy_lsi_step(struct ob_proxy_lsi *lsi, int timeout_ms)
