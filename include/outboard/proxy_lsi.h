@@ -20,13 +20,14 @@
  * does: SCRIPTS run without the host. The host puts control-block
  * addresses into a start queue in guest RAM and sets ISTAT.SIGP; SCRIPTS
  * take them in order, select, send the command, and on a disconnect go
- * back to the queue or to WAIT RESELECT. A tagged reselection finds its
- * control block from the tag in SCRIPTS; a finished command marks its
- * control block done and raises INTFLY, and SCRIPTS carry on. The host
- * reads ISTAT, clears INTF and collects what is marked done: a few register
- * accesses per interrupt instead of several per command. Selection
- * timeouts, phase mismatches, overruns and untagged reselections stop
- * SCRIPTS and are handled by the host as in the classic mode.
+ * back to the queue or to WAIT RESELECT. A reselection finds its control
+ * block in SCRIPTS, from the tag or (untagged) from a per-target table; a
+ * finished command marks its control block done, and SCRIPTS raise INTFLY
+ * when they run out of queued commands (interrupts are coalesced while the
+ * host keeps the queue filled). The host reads ISTAT, clears INTF and
+ * collects what is marked done: a few register accesses per interrupt
+ * instead of several per command. Selection timeouts, phase mismatches and
+ * overruns stop SCRIPTS and are handled by the host as in the classic mode.
  *
  * The chip is driven as QEMU's model behaves (and as the real chip would,
  * within what the program uses); it works with QEMU's x-remote and outboard.

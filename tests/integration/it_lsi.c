@@ -278,13 +278,21 @@ out:
 static void test_read(void)
 {
     struct lsi_fx f;
+    uint64_t requests;
 
     IT_REQUIRE(fx_start(&f) == 0);
+    requests = f.px->requests;
     IT_ASSERT(read_matches(&f, 0, 1));
     IT_ASSERT(read_matches(&f, 100, 8));
     IT_ASSERT(read_matches(&f, 777, 3));
     IT_ASSERT(read_matches(&f, IMG_BLOCKS - 1, 1));
     IT_ASSERT(read_matches(&f, 4096, 2048));   /* 1 MiB: several chunks */
+    if (use_queued) {
+        /* untagged reads disconnect; SCRIPTS find them again by target:
+         * SIGP, then ISTAT and INTF per command (the classic mode: ~9) */
+        IT_ASSERT(f.px->requests - requests <= 5 * 3);
+        IT_EQ(f.lsi.stats.reselections, 0);
+    }
 out:
     fx_stop(&f);
 }

@@ -15,7 +15,6 @@
 #define R_DSTAT    0x0c
 #define R_DSA      0x10
 #define R_DSA1     0x11
-#define R_DSA2     0x12
 #define R_ISTAT    0x14
 #define R_CTEST2   0x1a
 #define R_DBC      0x24
@@ -79,6 +78,8 @@
 #define I_REG_IMM(reg, v)  (0x78000000u | ((uint32_t)(reg) << 16) | ((uint32_t)(v) << 8))
 #define I_REG_ADD(reg, v)  (0x7e000000u | ((uint32_t)(reg) << 16) | ((uint32_t)(v) << 8))
 #define I_LOAD_DSA(reg, n) (0xf1000000u | ((uint32_t)(reg) << 16) | (n))
+#define I_SFBR_AND(reg, v) (0x74000000u | ((uint32_t)(reg) << 16) | ((uint32_t)(v) << 8))
+#define I_REG_FROM_SFBR(reg) (0x6a000000u | ((uint32_t)(reg) << 16))  /* reg = SFBR | 0 */
 #define I_SFBR_FROM(reg)   (0x72000000u | ((uint32_t)(reg) << 16))   /* SFBR = reg | 0 */
 #define I_LOAD_ABS(reg, n) (0xe1000000u | ((uint32_t)(reg) << 16) | (n))
 #define I_STORE_DSA(reg, n) (0xf0000000u | ((uint32_t)(reg) << 16) | (n))
@@ -96,6 +97,7 @@
 #define G_SQPTR    0x20   /* SCRIPTS' next entry (its guest address) */
 #define G_SQCUR    0x24   /* the entry SCRIPTS are selecting */
 #define G_CCBBASE  0x28   /* OB_PROXY_LSI_CCB_GPA, for the tag lookup */
+#define G_UTBASE   0x2c   /* UNTAGGED_GPA, for the untagged lookup */
 #define G_SQ       0x100
 #define SQ_LEN     64u
 #define G_SIZE     0x200  /* what init clears */
@@ -133,6 +135,15 @@ enum {
 #define CCB_STATUS    0x60
 #define CCB_MSGIN     0x61
 #define CCB_DONE      0x70   /* queued mode: nonzero once SCRIPTS finished it */
+
+/* Queued mode: byte T is the slot of target T's untagged command. Right
+ * after the control blocks, so that DSA bytes 2-3 are the same for both
+ * and a lookup only rewrites bytes 0-1 (the control blocks' DSA byte 0 is
+ * always 0, byte 1 the slot). */
+#define UNTAGGED_GPA  (OB_PROXY_LSI_CCB_GPA + OB_PROXY_LSI_SLOTS * CCB_SIZE)
+_Static_assert(CCB_SIZE == 256u && OB_PROXY_LSI_CCB_GPA % 0x10000u == 0 &&
+               UNTAGGED_GPA / 0x10000u == OB_PROXY_LSI_CCB_GPA / 0x10000u &&
+               UNTAGGED_GPA % 256u == 0, "the DSA arithmetic of the reselection lookups");
 #define CCB_STUB_SEL  0xc0   /* LOAD DSA; JUMP select */
 #define CCB_STUB_RES  0xd0   /* LOAD DSA; JUMP dispatch */
 #define CCB_SELF      0xf8   /* this CCB's address, for the stubs */
@@ -359,7 +370,7 @@ static unsigned build_script(struct sasm *a, struct ob_proxy_lsi_prog *labels, b
     emit(a, I_CLEAR_ACK, 0);
     emit_int(a, V_RESEL);
     sigp = here(a);
-    emit(a, I_SFBR_FROM(0x1a), 0);
+    emit(a, I_SFBR_FROM(R_CTEST2), 0);
     emit_int(a, V_SIGP);
     race = here(a);
     emit(a, I_STORE_ABS(R_SSID, 1), g + G_SSID);
@@ -405,7 +416,9 @@ static unsigned build_script(struct sasm *a, struct ob_proxy_lsi_prog *labels, b
  *  qidle:     if SCRATCHC0: SCRATCHC0 = 0, INTFLY
  *  qwait:     WAIT RESELECT, alternate qsigp
  *  qresel:    STORE SSID to global.ssid; MOVE 1 MSG IN to global[0]
- *             JUMP qtag WHEN MSG IN; INT resel    (untagged: the host finds it)
+ *             JUMP qtag WHEN MSG IN
+ *             untagged: DSA = UNTAGGED_GPA + (SSID & 15); DSA byte 1 = the
+ *             byte there (the slot), byte 0 = 0; JUMP dispatch
  *  qtag:      MOVE 2 MSG IN to global[1]; CLEAR ACK
  *             DSA = OB_PROXY_LSI_CCB_GPA, DSA byte 1 = tag (= slot); JUMP dispatch
  *  qsigp:     SFBR = CTEST2 (clears ISTAT.SIGP); JUMP idle
@@ -455,7 +468,13 @@ static void build_queue(struct sasm *a, struct ob_proxy_lsi_prog *labels, unsign
     emit(a, I_STORE_ABS(R_SSID, 1), g + G_SSID);
     emit(a, I_MOVE(PH_MSG_IN, 1), g + G_MSGIN);
     j_tag = emit(a, I_JUMP_WHEN(PH_MSG_IN), 0);
-    emit_int(a, V_RESEL);
+    /* untagged: DSA = UNTAGGED_GPA + target, DSA1 = the byte there */
+    emit(a, I_SFBR_AND(R_SSID, 0x0f), 0);
+    emit(a, I_LOAD_ABS(R_DSA, 4), g + G_UTBASE);
+    emit(a, I_REG_FROM_SFBR(R_DSA), 0);
+    emit(a, I_LOAD_DSA(R_DSA1, 1), 0);
+    emit(a, I_REG_IMM(R_DSA, 0), 0);
+    emit(a, I_JUMP, labels->dispatch);
     qtag = here(a);
     emit(a, I_MOVE(PH_MSG_IN, 2), g + G_MSGIN + 1);
     emit(a, I_CLEAR_ACK, 0);
@@ -507,6 +526,7 @@ static int lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px, bool queued)
     p = ob_proxy_gpa(px, OB_PROXY_LSI_SCRIPT_GPA, 4u * n);
     if (!p || !ob_proxy_gpa(px, OB_PROXY_LSI_CCB_GPA, OB_PROXY_LSI_SLOTS * CCB_SIZE) ||
         !ob_proxy_gpa(px, OB_PROXY_LSI_GLOBAL_GPA, G_BUCKET + BUCKET_LEN) ||
+        !ob_proxy_gpa(px, UNTAGGED_GPA, OB_PROXY_LSI_MAX_TARGET + 1) ||
         !ob_proxy_gpa(px, OB_PROXY_LSI_DATA_GPA, OB_PROXY_LSI_BOUNCE)) {
         return fail(lsi, "guest RAM too small or not mapped (need 2 MiB, pc layout)");
     }
@@ -566,7 +586,7 @@ static int chip_setup(struct ob_proxy_lsi *lsi)
         return -1;
     }
     if (v & ISTAT_SIGP) {
-        (void)rd(lsi, 0x1a, 1, &v);
+        (void)rd(lsi, R_CTEST2, 1, &v);
     }
     return 0;
 }
@@ -677,6 +697,7 @@ static int queue_start(struct ob_proxy_lsi *lsi)
     put32(g + G_SQPTR, OB_PROXY_LSI_GLOBAL_GPA + G_SQ);
     put32(g + G_SQCUR, 0);
     put32(g + G_CCBBASE, OB_PROXY_LSI_CCB_GPA);
+    put32(g + G_UTBASE, UNTAGGED_GPA);
     lsi->sq_added = lsi->sq_signalled = 0;
     lsi->cur = -1;
     lsi->chip = OB_PROXY_LSI_CHIP_RUN;
@@ -865,6 +886,9 @@ int ob_proxy_lsi_submit(struct ob_proxy_lsi *lsi, struct ob_proxy_lsi_req *req)
     lsi->slot[slot] = req;
     lsi->nslots++;
     if (lsi->queued) {
+        if (!req->tagged) {
+            *(uint8_t *)ob_proxy_gpa(lsi->px, UNTAGGED_GPA + req->target, 1) = (uint8_t)slot;
+        }
         queue_push(lsi, slot);
         return 0;
     }
@@ -920,9 +944,8 @@ static int on_reselect(struct ob_proxy_lsi *lsi, bool race)
         return fail(lsi, "reselection by target %u without IDENTIFY (message %#x)",
                     target, g[0]);
     }
-    /* the MSG IN moves left the tag message in global[1..2] (the queued
-     * mode's SCRIPTS handle tagged reselections themselves) */
-    if (!lsi->queued && g[1] == MSG_SIMPLE_TAG && g[2] < OB_PROXY_LSI_SLOTS) {
+    /* the MSG IN moves left the tag message in global[1..2] */
+    if (g[1] == MSG_SIMPLE_TAG && g[2] < OB_PROXY_LSI_SLOTS) {
         r = lsi->slot[g[2]];
         if (r && (!r->tagged || r->target != target)) {
             r = NULL;
@@ -931,9 +954,7 @@ static int on_reselect(struct ob_proxy_lsi *lsi, bool race)
     for (i = 0; !r && i < OB_PROXY_LSI_SLOTS; i++) {
         struct ob_proxy_lsi_req *q = lsi->slot[i];
 
-        /* (the queued mode does not see disconnects; a target has one
-         * untagged command at most) */
-        if (q && !q->tagged && q->target == target && (lsi->queued || q->disconnects > 0)) {
+        if (q && !q->tagged && q->target == target && q->disconnects > 0) {
             r = q;
         }
     }
@@ -941,9 +962,7 @@ static int on_reselect(struct ob_proxy_lsi *lsi, bool race)
         return fail(lsi, "reselection by target %u (messages %02x %02x %02x) matches "
                     "no disconnected command", target, g[0], g[1], g[2]);
     }
-    if (!lsi->queued) {
-        lsi->ndisc--;
-    }
+    lsi->ndisc--;
     lsi->cur = r->slot;
     lsi->chip = OB_PROXY_LSI_CHIP_RUN;
     return start_scripts(lsi, ccb_gpa((unsigned)r->slot) + CCB_STUB_RES);
