@@ -305,6 +305,10 @@ void lsi_regs_dump(struct lsi_state *s, ob_dump_fn *fn, void *opaque);
 const char *lsi_reg_name(unsigned off);
 
 /* lsi_dma.c: 0, or -1 when some byte was not reachable (bus fault) */
+/* The bytes [ADDR, ADDR+LEN) of memory space for reading in place, when they
+ * lie wholly in guest RAM (bus mastering on) or in the SCRIPTS RAM; else
+ * NULL, quietly (lsi_dma_read() then tells what is wrong). */
+const uint8_t *lsi_dma_peek(struct lsi_state *s, uint64_t addr, size_t len);
 int lsi_dma_read(struct lsi_state *s, uint64_t addr, void *buf, size_t len, bool io);
 int lsi_dma_write(struct lsi_state *s, uint64_t addr, const void *buf, size_t len,
                   bool io);

@@ -117,6 +117,21 @@ static int dma_rw(struct lsi_state *s, uint64_t addr, uint8_t *buf, size_t len,
     return 0;
 }
 
+const uint8_t *lsi_dma_peek(struct lsi_state *s, uint64_t addr, size_t len)
+{
+    const struct ob_bar_window *w = own_window(s, addr, false);
+
+    if (w) {
+        uint64_t off = addr - w->base;
+
+        return w->bar == 2 && len <= w->size - off ? s->script_ram + off : NULL;
+    }
+    if (until_own_window(s, addr, len, false) != len || !ob_pci_master_enabled(&s->pci)) {
+        return NULL;
+    }
+    return ob_mem_ptr(&s->pci.mem, addr, len);
+}
+
 int lsi_dma_read(struct lsi_state *s, uint64_t addr, void *buf, size_t len, bool io)
 {
     return dma_rw(s, addr, buf, len, false, io);

@@ -561,21 +561,43 @@ static void exec_load_store(struct lsi_state *s, uint32_t insn, uint32_t addr)
 
 /* ---- the processor ------------------------------------------------------ */
 
+/*
+ * The two dwords of the instruction at DSP: read in place when both are in
+ * guest RAM or SCRIPTS RAM (the fetch is the most frequent DMA of all),
+ * else one at a time, so that a fault is reported at the dword that caused
+ * it and an all-zero first dword needs no second one. ADDR is not set when
+ * INSN is 0.
+ */
+static int fetch_insn(struct lsi_state *s, uint32_t *insn, uint32_t *addr)
+{
+    const uint8_t *p = lsi_dma_peek(s, s->dsp, 8);
+
+    if (p) {
+        *insn = le32(p);
+        *addr = le32(p + 4);
+        return 0;
+    }
+    if (fetch32(s, s->dsp, insn, "instruction fetch") < 0) {
+        return -1;
+    }
+    if (*insn == 0) {
+        return 0;
+    }
+    return fetch32(s, s->dsp + 4, addr, "instruction fetch");
+}
+
 /* Executes one instruction; returns the budget units it used. */
 static unsigned lsi_step(struct lsi_state *s)
 {
     uint32_t insn, addr;
     unsigned cost = 1;
 
-    if (fetch32(s, s->dsp, &insn, "instruction fetch") < 0) {
+    if (fetch_insn(s, &insn, &addr) < 0) {
         return cost;
     }
     if (insn == 0) {
         /* QEMU skips an all-zero dword (SeaBIOS encodes empty moves so) */
         s->dsp += 4;
-        return cost;
-    }
-    if (fetch32(s, s->dsp + 4, &addr, "instruction fetch") < 0) {
         return cost;
     }
     ob_logc(lsi_log(s), OB_LOGC_DEVICE, "%s: SCRIPTS %#010x: %08x %08x", lsi_name(s),
