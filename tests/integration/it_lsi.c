@@ -618,13 +618,19 @@ out:
     fx_stop(&f);
 }
 
+/* Runs FN with *FLAG set (one of the suite switches above). */
+static void run_with(bool *flag, void (*fn)(void))
+{
+    *flag = true;
+    fn();
+    *flag = false;
+}
+
 /* The initiator in its queued mode. */
 #define QUEUED(fn)                                                           \
     static void queued_##fn(void)                                            \
     {                                                                        \
-        use_queued = true;                                                   \
-        fn();                                                                \
-        use_queued = false;                                                  \
+        run_with(&use_queued, fn);                                           \
     }
 QUEUED(test_read)
 QUEUED(test_write)
@@ -664,9 +670,7 @@ static const struct it_test tests[] = {
             printf("(skipped: no qemu-system-x86_64) ");                     \
             return;                                                          \
         }                                                                    \
-        use_qemu = true;                                                     \
-        fn();                                                                \
-        use_qemu = false;                                                    \
+        run_with(&use_qemu, fn);                                             \
     }
 ON_QEMU(test_inquiry)
 ON_QEMU(test_read_capacity)
