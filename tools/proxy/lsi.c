@@ -214,6 +214,12 @@ static uint8_t *ccb(struct ob_proxy_lsi *lsi, unsigned slot)
     return ob_proxy_gpa(lsi->px, ccb_gpa(slot), CCB_SIZE);
 }
 
+/* The global area (reselection messages, vector copy, start queue). */
+static uint8_t *global_area(struct ob_proxy_lsi *lsi)
+{
+    return ob_proxy_gpa(lsi->px, OB_PROXY_LSI_GLOBAL_GPA, G_SIZE);
+}
+
 /* ------------------------------------------------------------------ */
 /* the program                                                         */
 
@@ -533,7 +539,7 @@ static int lsi_init(struct ob_proxy_lsi *lsi, struct ob_proxy *px, bool queued)
     for (i = 0; i < n; i++) {
         put32(p + 4 * i, a.w[i]);
     }
-    g = ob_proxy_gpa(px, OB_PROXY_LSI_GLOBAL_GPA, G_SIZE);
+    g = global_area(lsi);
     memset(g, 0, G_SIZE);
     for (i = 0; i < OB_PROXY_LSI_SLOTS; i++) {
         uint8_t *c = ccb(lsi, i);
@@ -682,11 +688,6 @@ static int start_scripts(struct ob_proxy_lsi *lsi, uint32_t dsp)
 
 /* ------------------------------------------------------------------ */
 /* the queued mode's start queue                                       */
-
-static uint8_t *global_area(struct ob_proxy_lsi *lsi)
-{
-    return ob_proxy_gpa(lsi->px, OB_PROXY_LSI_GLOBAL_GPA, G_SIZE);
-}
 
 /* An empty start queue, SCRIPTS started at its loop (the chip is stopped). */
 static int queue_start(struct ob_proxy_lsi *lsi)
@@ -928,7 +929,7 @@ static int fail_cur(struct ob_proxy_lsi *lsi, const char *fmt, ...)
 
 static int on_reselect(struct ob_proxy_lsi *lsi, bool race)
 {
-    uint8_t *g = ob_proxy_gpa(lsi->px, OB_PROXY_LSI_GLOBAL_GPA, 32);
+    uint8_t *g = global_area(lsi);
     struct ob_proxy_lsi_req *r = NULL;
     unsigned i, target;
 
@@ -1011,7 +1012,7 @@ static int on_vector(struct ob_proxy_lsi *lsi, uint32_t vec)
         lsi->slot[cur]->disconnects++;
         lsi->ndisc++;
         /* the global message bytes are rewritten by the next reselection */
-        memset(ob_proxy_gpa(lsi->px, OB_PROXY_LSI_GLOBAL_GPA + G_MSGIN, 4), 0, 4);
+        memset(global_area(lsi) + G_MSGIN, 0, 4);
         return 0;
     case V_RESEL:
     case V_RESEL_RACE:
@@ -1099,7 +1100,7 @@ static int service(struct ob_proxy_lsi *lsi)
     sist0 = (uint8_t)sist;
     sist1 = (uint8_t)(sist >> 8);
     if (dstat & DSTAT_SIR) {
-        uint8_t *gv = ob_proxy_gpa(lsi->px, OB_PROXY_LSI_GLOBAL_GPA + G_VECTOR, 4);
+        uint8_t *gv = global_area(lsi) + G_VECTOR;
 
         /* SCRIPTS copied the vector to RAM before the INT; DSPS only if not */
         vec = get32(gv);
