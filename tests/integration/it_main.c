@@ -11,12 +11,12 @@
  * error.
  */
 #include <signal.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <CUnit/Basic.h>
 
+#include "../common/cu_suites.h"
 #include "it.h"
 
 static int (*const registrations[])(void) = {
@@ -36,34 +36,10 @@ static int (*const registrations[])(void) = {
 
 #define N_SUITES (sizeof(registrations) / sizeof(registrations[0]))
 
-static int select_suites(int argc, char **argv)
-{
-    CU_pSuite s;
-    int i;
-
-    for (i = 1; i < argc; i++) {
-        if (!CU_get_suite(argv[i])) {
-            fprintf(stderr, "integration-tests: no suite '%s' (-l lists them)\n", argv[i]);
-            return -1;
-        }
-    }
-    for (s = CU_get_registry()->pSuite; s; s = s->pNext) {
-        bool wanted = false;
-
-        for (i = 1; i < argc; i++) {
-            wanted = wanted || strcmp(s->pName, argv[i]) == 0;
-        }
-        CU_set_suite_active(s, wanted ? CU_TRUE : CU_FALSE);
-    }
-    CU_set_fail_on_inactive(CU_FALSE);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     unsigned failed;
     size_t i;
-    CU_pSuite s;
 
     /* A remote that dies must show up as EPIPE, not kill the tests. */
     signal(SIGPIPE, SIG_IGN);
@@ -80,13 +56,11 @@ int main(int argc, char **argv)
         }
     }
     if (argc == 2 && strcmp(argv[1], "-l") == 0) {
-        for (s = CU_get_registry()->pSuite; s; s = s->pNext) {
-            printf("%s (%u tests)\n", s->pName, s->uiNumberOfTests);
-        }
+        cu_list_suites();
         CU_cleanup_registry();
         return 0;
     }
-    if (argc > 1 && select_suites(argc, argv) < 0) {
+    if (argc > 1 && cu_select_suites("integration-tests", argc, argv) < 0) {
         CU_cleanup_registry();
         return 2;
     }

@@ -12,12 +12,12 @@
  * (the modules own fds and must close them); 2 on a usage error.
  */
 #include <dirent.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <CUnit/Basic.h>
 
+#include "../common/cu_suites.h"
 #include "ut.h"
 
 static int (*const suite_registrations[])(void) = {
@@ -54,15 +54,6 @@ static int register_all(void)
     return failed ? -1 : 0;
 }
 
-static void list_suites(void)
-{
-    CU_pSuite s;
-
-    for (s = CU_get_registry()->pSuite; s; s = s->pNext) {
-        printf("%s (%u tests)\n", s->pName, s->uiNumberOfTests);
-    }
-}
-
 /* Open file descriptors of this process (-1 if unknown). */
 static int count_open_fds(void)
 {
@@ -82,31 +73,6 @@ static int count_open_fds(void)
     return n;
 }
 
-/* Leaves only the suites named in ARGV[1..] active; -1 if one does not exist. */
-static int select_suites(int argc, char **argv)
-{
-    CU_pSuite s;
-    int i;
-
-    for (i = 1; i < argc; i++) {
-        if (!CU_get_suite(argv[i])) {
-            fprintf(stderr, "unit-tests: no suite '%s' (-l lists them)\n", argv[i]);
-            return -1;
-        }
-    }
-    for (s = CU_get_registry()->pSuite; s; s = s->pNext) {
-        bool wanted = false;
-
-        for (i = 1; i < argc; i++) {
-            wanted = wanted || strcmp(s->pName, argv[i]) == 0;
-        }
-        CU_set_suite_active(s, wanted ? CU_TRUE : CU_FALSE);
-    }
-    /* Suites left out on purpose are not failures. */
-    CU_set_fail_on_inactive(CU_FALSE);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     int status = 0;
@@ -121,12 +87,12 @@ int main(int argc, char **argv)
         status = 1;
     }
     if (argc == 2 && strcmp(argv[1], "-l") == 0) {
-        list_suites();
+        cu_list_suites();
         CU_cleanup_registry();
         return status;
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (argc > 1 && select_suites(argc, argv) < 0) {
+    if (argc > 1 && cu_select_suites("unit-tests", argc, argv) < 0) {
         CU_cleanup_registry();
         return 2;
     }
