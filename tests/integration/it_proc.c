@@ -60,15 +60,8 @@ static void check_independent(struct ob_proxy *a, struct ob_proxy *b)
     memset(ob_proxy_gpa(b, 0x200000, 64), 0xbb, 64);
     memset(ob_proxy_gpa(a, 0x201000, 64), 0, 64);
     memset(ob_proxy_gpa(b, 0x201000, 64), 0, 64);
-    it_wr(b, 0x80, 0x200000, 8);
-    it_wr(b, 0x88, 0x40000, 8);
-    it_wr(b, 0x90, 64, 8);
-    it_wr(b, 0x98, 1, 8);
-    IT_ASSERT(it_wait_clear(b, 0x98, 1));
-    it_wr(b, 0x80, 0x40000, 8);
-    it_wr(b, 0x88, 0x201000, 8);
-    it_wr(b, 0x98, 3, 8);
-    IT_ASSERT(it_wait_clear(b, 0x98, 1));
+    IT_ASSERT(it_edu_dma(b, 0x200000, 0x40000, 64, 0));
+    IT_ASSERT(it_edu_dma(b, 0x40000, 0x201000, 64, IT_EDU_DMA_TO_RAM));
     IT_EQ(*(uint8_t *)ob_proxy_gpa(b, 0x201000, 1), 0xbb);
     IT_EQ(*(uint8_t *)ob_proxy_gpa(a, 0x201000, 1), 0);
 }

@@ -147,15 +147,8 @@ static void test_wrong_fd_count(void)
     /* the original RAM map too: DMA works */
     it_cfg_wr(px, 0x04, OB_PROXY_CMD_MEM | OB_PROXY_CMD_MASTER, 2);
     memset(ob_proxy_gpa(px, 0x200000, 8), 0xab, 8);
-    it_wr(px, 0x80, 0x200000, 8);
-    it_wr(px, 0x88, 0x40000, 8);
-    it_wr(px, 0x90, 8, 8);
-    it_wr(px, 0x98, 1, 8);
-    IT_REQUIRE(it_wait_clear(px, 0x98, 1));
-    it_wr(px, 0x80, 0x40000, 8);
-    it_wr(px, 0x88, 0x200100, 8);
-    it_wr(px, 0x98, 3, 8);
-    IT_REQUIRE(it_wait_clear(px, 0x98, 1));
+    IT_REQUIRE(it_edu_dma(px, 0x200000, 0x40000, 8, 0));
+    IT_REQUIRE(it_edu_dma(px, 0x40000, 0x200100, 8, IT_EDU_DMA_TO_RAM));
     IT_EQ(*(uint8_t *)ob_proxy_gpa(px, 0x200107, 1), 0xab);
 out:
     for (i = 0; i < 9; i++) {
